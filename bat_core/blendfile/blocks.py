@@ -25,6 +25,11 @@ class BlockHeader:
     data_offset: int  # where the data starts
 
     @property
+    def code_text(self) -> str:
+        """The code for messages: "OB", "DATA", or escaped bytes for anything unprintable."""
+        return _text(self.code)
+
+    @property
     def id_code(self) -> bytes:
         """The two-letter ID code (b"OB", b"IM", ...) for ID blocks, else the 4-byte code stripped."""
         return self.code.rstrip(b"\0")
@@ -33,6 +38,11 @@ class BlockHeader:
     def is_id(self) -> bool:
         """ID datablocks use 2-letter codes padded with NULs; other blocks use 4 letters."""
         return self.code[2:] == b"\0\0" and self.code[:2] != b"\0\0"
+
+
+def _text(code: bytes) -> str:
+    stripped = code.rstrip(b"\0")
+    return stripped.decode("ascii") if stripped.isalnum() else repr(code)
 
 
 def scan_blocks(path: Path, data: bytes | memoryview, header: FileHeader) -> list[BlockHeader]:
@@ -63,12 +73,12 @@ def scan_blocks(path: Path, data: bytes | memoryview, header: FileHeader) -> lis
             return blocks
         if size < 0 or count < 0 or sdna_index < 0:
             raise CorruptBlendFileError(
-                path, f"block {code!r} has a negative size, count or struct index", offset
+                path, f"block {_text(code)} has a negative size, count or struct index", offset
             )
         end = data_offset + size
         if end > total:
             raise TruncatedBlendFileError(
-                path, f"block {code!r} claims {size} bytes but the file ends first", offset
+                path, f"block {_text(code)} claims {size} bytes but the file ends first", offset
             )
         append(BlockHeader(code, size, old, sdna_index, count, offset, data_offset))
         offset = end

@@ -137,7 +137,7 @@ class BlendFile:
         structs = self.sdna.structs
         if block.sdna_index >= len(structs):
             raise CorruptBlendFileError(
-                self.path, f"block {block.code!r} names struct #{block.sdna_index} of {len(structs)}",
+                self.path, f"block {block.code_text} names struct #{block.sdna_index} of {len(structs)}",
                 block.header_offset,
             )
         return structs[block.sdna_index]
@@ -153,7 +153,7 @@ class BlendFile:
         offset = block.data_offset + index * s.size
         if index < 0 or offset + s.size > block.data_offset + block.size:
             raise CorruptBlendFileError(
-                self.path, f"block {block.code!r} is too small for {s.name} #{index}", block.header_offset
+                self.path, f"block {block.code_text} is too small for {s.name} #{index}", block.header_offset
             )
         return StructView(self, block, s, offset)
 
