@@ -68,3 +68,7 @@ class TransferError(BatError):
 
 class CancelledError(BatError):
     """The user cancelled; nothing that looks complete was left behind."""
+
+
+class ShamanServerError(BatError):
+    """The embedded Shaman server cannot start: unusable storage directory or address."""
