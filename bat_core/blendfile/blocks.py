@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +46,7 @@ def _text(code: bytes) -> str:
     return stripped.decode("ascii") if stripped.isalnum() else repr(code)
 
 
-def scan_blocks(path: Path, data: bytes | memoryview, header: FileHeader) -> list[BlockHeader]:
+def scan_blocks(path: Path, data: bytes | mmap.mmap, header: FileHeader) -> list[BlockHeader]:
     """Read every block header (not the data) up to ENDB."""
     fmt = struct.Struct(header.byte_order + header.block_layout.value)
     head_size = fmt.size

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import mmap
 import zlib
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -22,7 +22,7 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _CHUNK = 1 << 20
 
 
-class Compression(str, Enum):
+class Compression(StrEnum):
     NONE = "none"
     GZIP = "gzip"
     ZSTD = "zstd"

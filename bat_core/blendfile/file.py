@@ -70,7 +70,7 @@ class BlendFile:
         path = Path(path)
         compression, data = load(path)
         try:
-            header = parse_header(path, memoryview(data)[:32])
+            header = parse_header(path, bytes(data[:32]))
             blocks = scan_blocks(path, data, header)
             dna_block = next((b for b in reversed(blocks) if b.code == DNA1), None)
             if dna_block is None:
@@ -137,7 +137,8 @@ class BlendFile:
         structs = self.sdna.structs
         if block.sdna_index >= len(structs):
             raise CorruptBlendFileError(
-                self.path, f"block {block.code_text} names struct #{block.sdna_index} of {len(structs)}",
+                self.path,
+                f"block {block.code_text} names struct #{block.sdna_index} of {len(structs)}",
                 block.header_offset,
             )
         return structs[block.sdna_index]

@@ -23,7 +23,9 @@ def apply_edits(content: bytearray, edits: Sequence[FieldEdit], source: Path) ->
     previous_end = 0
     for edit in ordered:
         if len(edit.data) != edit.size:
-            raise RewriteError(f"{source}: edit at byte {edit.offset} has {len(edit.data)} bytes for {edit.size}")
+            raise RewriteError(
+                f"{source}: edit at byte {edit.offset} has {len(edit.data)} bytes for {edit.size}"
+            )
         if edit.offset < previous_end:
             raise RewriteError(f"{source}: overlapping edits at byte {edit.offset}")
         if edit.offset < 0 or edit.offset + edit.size > len(content):

@@ -109,7 +109,9 @@ class _Cursor:
         got = self.data[self.pos : self.pos + 4]
         if got != tag:
             if len(got) < 4:
-                raise TruncatedBlendFileError(self.path, f"SDNA ends before {tag.decode()}", self.base + self.pos)
+                raise TruncatedBlendFileError(
+                    self.path, f"SDNA ends before {tag.decode()}", self.base + self.pos
+                )
             raise self.fail(f"expected {tag.decode()} marker, found {got!r}")
         self.pos += 4
 
@@ -137,7 +139,9 @@ class _Cursor:
         for _ in range(n):
             end = data.find(b"\0", self.pos)
             if end < 0:
-                raise TruncatedBlendFileError(self.path, f"SDNA ends inside the {what} table", self.base + self.pos)
+                raise TruncatedBlendFileError(
+                    self.path, f"SDNA ends inside the {what} table", self.base + self.pos
+                )
             out.append(data[self.pos : end].decode("latin-1"))
             self.pos = end + 1
         return out
@@ -227,5 +231,7 @@ def check_struct_sizes(cur_path: Path, sdna_structs: list[Struct], file_offset: 
         total = sum(f.size for f in s.fields)
         if total != s.size:
             raise CorruptBlendFileError(
-                cur_path, f"SDNA: struct {s.name} declares {s.size} bytes but its fields take {total}", file_offset
+                cur_path,
+                f"SDNA: struct {s.name} declares {s.size} bytes but its fields take {total}",
+                file_offset,
             )

@@ -39,7 +39,7 @@ def _optional_commands() -> list[ModuleType]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bat_core",
-        description="Blender Asset Tracer: inspect .blend files, trace their dependencies, pack and send them.",
+        description="Blender Asset Tracer: inspect .blend files, trace, pack and send their dependencies",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (*COMMANDS, *_optional_commands()):
@@ -67,5 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("BAT_DEBUG"):
             traceback.print_exc()
-        print(f"bat: internal error: {type(exc).__name__}: {exc} (set BAT_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"bat: internal error: {type(exc).__name__}: {exc} (set BAT_DEBUG=1 for details)", file=sys.stderr
+        )
         return 3

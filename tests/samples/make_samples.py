@@ -78,7 +78,7 @@ def make_main(outdir: Path) -> None:
     bpy.data.objects["Plane"].data.materials.append(_textured_material("PlaneMaterial", rel))
     bpy.data.objects["Ico"].data.materials.append(_textured_material("IcoMaterial", absolute))
 
-    with bpy.data.libraries.load(str(outdir / "lib.blend"), link=True, relative=True) as (src, dst):
+    with bpy.data.libraries.load(str(outdir / "lib.blend"), link=True, relative=True) as (_src, dst):
         dst.collections = ["LibCollection"]
     instance = bpy.data.objects.new("LibInstance", None)
     instance.instance_type = "COLLECTION"

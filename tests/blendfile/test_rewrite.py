@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rewriting fixed-size fields in a copy: bounds-checked, every other byte unchanged, same compression."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from bpy_run import run_bpy
+from samples.fixtures import SampleSet
+
+from bat_core.blendfile import BlendFile, Compression, open_blend, write_rewritten_copy
+from bat_core.errors import RewriteError
+
+
+def _image_view(bf: BlendFile, name: bytes):  # type: ignore[no-untyped-def]
+    for block in bf.blocks_with_code(b"IM"):
+        view = bf.view(block)
+        if view.id_name() == b"IM" + name:
+            return view
+    raise AssertionError(f"no image {name!r}")
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("variant", ["main.blend", "main_zstd.blend", "main_gzip.blend"])
+def test_rewritten_copy_changes_only_the_field(
+    bpy50_samples: SampleSet, tmp_path: Path, variant: str
+) -> None:
+    source = tmp_path / "src" / variant
+    source.parent.mkdir()
+    shutil.copy2(bpy50_samples.folder / variant, source)
+    before = _sha(source)
+    new_path = b"//elsewhere/renamed_texture.png"
+    with open_blend(source) as bf:
+        view = _image_view(bf, b"relative_tex")
+        edit = view.string_edit("name", new_path)
+        copy = tmp_path / "out" / variant
+        write_rewritten_copy(bf, copy, [edit])
+        original = bytes(bf.raw)
+        compression = bf.compression
+    assert _sha(source) == before, "the source file must never change"
+
+    with open_blend(copy) as out:
+        assert out.compression is compression
+        assert _image_view(out, b"relative_tex").get_bytes("name") == new_path
+        changed = bytes(out.raw)
+    assert len(changed) == len(original)
+    diff = [i for i, (a, b) in enumerate(zip(original, changed, strict=True)) if a != b]
+    assert diff, "the field must have changed"
+    assert edit.offset <= diff[0] and diff[-1] < edit.offset + edit.size
+    field = changed[edit.offset : edit.offset + edit.size]
+    assert field == new_path + b"\0" * (edit.size - len(new_path))
+
+
+def test_blender_reads_the_rewritten_copy(bpy50_samples: SampleSet, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.blend"
+    with open_blend(bpy50_samples.folder / "main_zstd.blend") as bf:
+        edit = _image_view(bf, b"relative_tex").string_edit("name", b"//textures/abs_tex.png")
+        write_rewritten_copy(bf, copy, [edit])
+        assert bf.compression is Compression.ZSTD
+    shutil.copytree(bpy50_samples.folder / "textures", tmp_path / "textures")
+    result = run_bpy(
+        """
+        bpy.ops.wm.open_mainfile(filepath=args[0])
+        result = {i.name: i.filepath for i in bpy.data.images}
+        """,
+        str(copy),
+    )
+    assert result["relative_tex"] == "//textures/abs_tex.png"
+
+
+def test_values_that_do_not_fit_are_refused(bpy50_samples: SampleSet) -> None:
+    with open_blend(bpy50_samples.folder / "main.blend") as bf:
+        view = _image_view(bf, b"relative_tex")
+        size = view.field("name").size
+        view.string_edit("name", b"x" * (size - 1))  # exactly fits with its NUL
+        with pytest.raises(RewriteError, match="do not fit"):
+            view.string_edit("name", b"x" * size)
+        with pytest.raises(RewriteError, match="NUL"):
+            view.string_edit("name", b"a\0b")
+        with pytest.raises(RewriteError, match="not a char array"):
+            view.string_edit("flag", b"1")
+
+
+def test_refuses_to_overwrite_its_source(bpy50_samples: SampleSet, tmp_path: Path) -> None:
+    source = tmp_path / "main.blend"
+    shutil.copy2(bpy50_samples.folder / "main.blend", source)
+    with open_blend(source) as bf, pytest.raises(RewriteError, match="source"):
+        write_rewritten_copy(bf, source, [])
