@@ -84,6 +84,8 @@ class ShamanServer:
         self.host = host
         self.port: int = self._httpd.server_address[1]
         self._thread: threading.Thread | None = None
+        self._serving = threading.Event()
+        self._stopped = False
 
     @property
     def mode(self) -> ServerMode:
@@ -105,19 +107,26 @@ class ShamanServer:
         """Serve in a background (daemon) thread; returns self."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name=f"shaman-server-{self.port}", daemon=True
+                target=self.serve_forever, name=f"shaman-server-{self.port}", daemon=True
             )
             self._thread.start()
         return self
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until ``stop`` is called from elsewhere."""
-        self._httpd.serve_forever()
+        """Serve in the calling thread until ``stop`` is called from another thread."""
+        self._serving.set()
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._serving.clear()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, cut open connections and wait for their handlers to clean up."""
-        if self._thread is not None or self._httpd.socket.fileno() >= 0:
-            self._httpd.shutdown() if self._thread is not None else None
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._serving.is_set():
+            self._httpd.shutdown()
         ctx = self._context
         with ctx.connections_changed:
             for connection in list(ctx.connections):
