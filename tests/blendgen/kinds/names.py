@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every kind the generator can build, in build order (importable without bpy)."""
+
+from __future__ import annotations
+
+KIND_NAMES: tuple[str, ...] = (
+    "image_single",
+    "image_movie",
+    "image_sequence",
+    "image_udim",
+    "image_packed",
+    "missing",
+    "world_image",
+    "compositor_image",
+    "camera_background",
+    "legacy_texture",
+)
