@@ -1,0 +1,301 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Send a pack to a folder on this computer (or a mounted share).
+
+How a half-written pack is told apart from a finished one:
+
+* While a pack is being written, the file ``.bat-incomplete`` sits in the pack root. It is
+  created in ``begin`` as soon as anything will change and removed by ``commit``.
+* The main .blend is deleted in ``begin`` whenever anything will change and written last
+  (the engine sends main items after all others), so opening an unfinished pack in
+  Blender fails loudly instead of showing missing textures.
+* Every file is written to a hidden ``.bat-part-*`` name in its own folder and renamed
+  over the old one only when complete, so no file is ever half-written under its real
+  name; ``abort`` removes the part files of sends still running.
+
+Re-packing into the same folder writes only what changed: a file whose size and mtime
+(nanoseconds, copied from the source) match is skipped; one whose size matches but mtime
+differs (every rewritten .blend in the staging folder is new, and originals get touched)
+is compared byte for byte and skipped when equal. Files of earlier packs that are no
+longer part of the pack are left alone: the folder may hold things the user put there.
+
+The pack never reaches outside its root: a folder on the way to a file that is a
+symbolic link is refused (wherever it points), and part files are opened with
+O_NOFOLLOW where the platform has it. A link swapped in by another process between
+the check and the write is outside what this guards against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..errors import TransferError
+from ..progress import CancelToken
+from .target import BytesCallback, SendOutcome, TransferItem
+
+INCOMPLETE_MARKER = ".bat-incomplete"
+PART_PREFIX = ".bat-part-"
+
+# Big enough that the kernel copy runs at disk speed, small enough that a cancel is seen
+# within a few tens of milliseconds even on a slow network share.
+_KERNEL_CHUNK = 16 * 1024 * 1024
+_READ_CHUNK = 1024 * 1024
+_COMPARE_CHUNK = 1024 * 1024
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# copy_file_range refuses some pairs (pipes, other file systems on old kernels, FUSE):
+# those fall back to plain reads and writes.
+_FALLBACK_ERRNOS = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF}
+
+_MARKER_TEXT = (
+    "This pack is incomplete: Blender Asset Tracer was writing it and did not finish.\n"
+    "Pack again into this folder to complete it.\n"
+)
+
+
+class DirectoryTarget:
+    """A pack written as plain files under ``root`` (created if missing)."""
+
+    def __init__(self, root: Path, *, workers: int = 4) -> None:
+        self.root = Path(os.path.abspath(root))
+        self._workers = max(1, workers)
+        self._checked_dirs: set[Path] = set()
+        self._parts: set[Path] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def max_workers(self) -> int:
+        return self._workers
+
+    def describe(self) -> str:
+        return f"directory {self.root}"
+
+    # -- begin -------------------------------------------------------------------------
+
+    def begin(self, items: Sequence[TransferItem], cancel: CancelToken) -> Sequence[TransferItem]:
+        self._make_root()
+        changed: list[TransferItem] = []
+        maybe: list[tuple[TransferItem, Path]] = []
+        for item in items:
+            cancel.raise_if_cancelled()
+            if item.pack_path == INCOMPLETE_MARKER:
+                raise TransferError(f"{self.describe()}: pack path {INCOMPLETE_MARKER!r} is reserved")
+            dest = self._place(item.pack_path)
+            state = _compare_meta(item, dest)
+            if state == "changed":
+                changed.append(item)
+            elif state == "maybe":
+                maybe.append((item, dest))
+        if maybe:
+            with ThreadPoolExecutor(self._workers, thread_name_prefix="bat-compare") as pool:
+                same = list(pool.map(lambda pair: _same_content(pair[0].source, pair[1], cancel), maybe))
+            changed.extend(item for (item, _), equal in zip(maybe, same, strict=True) if not equal)
+        if not changed:
+            return []
+        self._write_marker()
+        for item in items:
+            if item.is_main:
+                self._remove_main(item)
+                if item not in changed:
+                    changed.append(item)
+        for item in changed:
+            self._make_parents(item.pack_path)
+        return changed
+
+    def _make_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise TransferError(f"{self.describe()}: exists and is not a folder") from None
+        except OSError as exc:
+            raise TransferError(f"{self.describe()}: cannot create the folder: {exc.strerror}") from exc
+        if not self.root.is_dir():
+            raise TransferError(f"{self.describe()}: exists and is not a folder")
+
+    def _place(self, pack_path: str) -> Path:
+        """The file's path under the root, after checking no folder on the way is a link."""
+        parts = pack_path.split("/")
+        folder = self.root
+        for part in parts[:-1]:
+            folder = folder / part
+            if folder in self._checked_dirs:
+                continue
+            try:
+                st = os.lstat(folder)
+            except FileNotFoundError:
+                break  # created later by _make_parents, which checks again
+            _require_plain_folder(folder, st.st_mode, pack_path)
+            self._checked_dirs.add(folder)
+        return self.root.joinpath(*parts)
+
+    def _make_parents(self, pack_path: str) -> None:
+        folder = self.root
+        for part in pack_path.split("/")[:-1]:
+            folder = folder / part
+            if folder in self._checked_dirs:
+                continue
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                pass
+            except OSError as exc:
+                raise TransferError(f"{self.describe()}: cannot create {folder}: {exc.strerror}") from exc
+            _require_plain_folder(folder, os.lstat(folder).st_mode, pack_path)
+            self._checked_dirs.add(folder)
+
+    def _write_marker(self) -> None:
+        try:
+            (self.root / INCOMPLETE_MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        except OSError as exc:
+            what = f"{self.describe()}: cannot write {INCOMPLETE_MARKER}"
+            raise TransferError(f"{what}: {exc.strerror}") from exc
+
+    def _remove_main(self, item: TransferItem) -> None:
+        dest = self._place(item.pack_path)
+        try:
+            st = os.lstat(dest)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            raise TransferError(f"{self.describe()}: a folder is in the way of main file {item.pack_path}")
+        try:
+            os.unlink(dest)
+        except OSError as exc:
+            raise TransferError(f"{self.describe()}: cannot remove the old {dest}: {exc.strerror}") from exc
+
+    # -- send --------------------------------------------------------------------------
+
+    def send(self, item: TransferItem, on_bytes: BytesCallback, cancel: CancelToken) -> SendOutcome:
+        dest = self._place(item.pack_path)
+        part = dest.parent / f"{PART_PREFIX}{secrets.token_hex(8)}"
+        src_fd = os.open(item.source, os.O_RDONLY | _O_BINARY)
+        try:
+            src_st = os.fstat(src_fd)
+            dst_fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o666)
+            with self._lock:
+                self._parts.add(part)
+            try:
+                try:
+                    _copy_fd(src_fd, dst_fd, on_bytes, cancel)
+                finally:
+                    os.close(dst_fd)
+                os.utime(part, ns=(src_st.st_atime_ns, src_st.st_mtime_ns))
+                cancel.raise_if_cancelled()
+                os.replace(part, dest)
+            except BaseException:
+                _unlink_quietly(part)
+                raise
+            finally:
+                with self._lock:
+                    self._parts.discard(part)
+        finally:
+            os.close(src_fd)
+        return SendOutcome.SENT
+
+    # -- end ---------------------------------------------------------------------------
+
+    def commit(self) -> None:
+        try:
+            os.unlink(self.root / INCOMPLETE_MARKER)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            what = f"{self.describe()}: cannot remove {INCOMPLETE_MARKER}"
+            raise TransferError(f"{what}: {exc.strerror}") from exc
+
+    def abort(self) -> None:
+        # The marker stays and the main file is absent: the folder reads as incomplete.
+        with self._lock:
+            parts = list(self._parts)
+        for part in parts:
+            _unlink_quietly(part)
+
+
+def _require_plain_folder(folder: Path, mode: int, pack_path: str) -> None:
+    if stat.S_ISLNK(mode):
+        target = os.readlink(folder)
+        raise TransferError(
+            f"{folder} is a symbolic link (to {target}); refusing to write {pack_path} through it, "
+            "as that could put files outside the pack folder"
+        )
+    if not stat.S_ISDIR(mode):
+        raise TransferError(f"{folder} is a file where the pack needs a folder for {pack_path}")
+
+
+def _compare_meta(item: TransferItem, dest: Path) -> str:
+    """'same', 'changed', or 'maybe' (same size, different mtime: compare the bytes)."""
+    try:
+        src_st = os.stat(item.source)
+    except OSError as exc:
+        raise TransferError(f"cannot read {item.source} (for {item.pack_path}): {exc.strerror}") from exc
+    try:
+        dst_st = os.lstat(dest)
+    except FileNotFoundError:
+        return "changed"
+    except OSError as exc:
+        raise TransferError(f"cannot inspect {dest}: {exc.strerror}") from exc
+    if stat.S_ISDIR(dst_st.st_mode):
+        raise TransferError(f"{dest} is a folder where the pack needs the file {item.pack_path}")
+    if not stat.S_ISREG(dst_st.st_mode) or dst_st.st_size != src_st.st_size:
+        return "changed"
+    if dst_st.st_mtime_ns == src_st.st_mtime_ns:
+        return "same"
+    return "maybe"
+
+
+def _same_content(a: Path, b: Path, cancel: CancelToken) -> bool:
+    try:
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                cancel.raise_if_cancelled()
+                chunk_a = fa.read(_COMPARE_CHUNK)
+                if chunk_a != fb.read(_COMPARE_CHUNK):
+                    return False
+                if not chunk_a:
+                    return True
+    except OSError as exc:
+        raise TransferError(f"cannot compare {a} with {b}: {exc.strerror}") from exc
+
+
+def _copy_fd(src: int, dst: int, on_bytes: BytesCallback, cancel: CancelToken) -> None:
+    if hasattr(os, "copy_file_range"):
+        try:
+            while True:
+                cancel.raise_if_cancelled()
+                n = os.copy_file_range(src, dst, _KERNEL_CHUNK)
+                if n == 0:
+                    return
+                on_bytes(n)
+        except OSError as exc:
+            if exc.errno not in _FALLBACK_ERRNOS:
+                raise
+            # Offsets were advanced by what was copied so far: carry on from there.
+    buffer = bytearray(_READ_CHUNK)
+    view = memoryview(buffer)
+    while True:
+        cancel.raise_if_cancelled()
+        n = os.readv(src, [buffer]) if hasattr(os, "readv") else _read_into(src, view)
+        if n == 0:
+            return
+        written = 0
+        while written < n:
+            written += os.write(dst, view[written:n])
+        on_bytes(n)
+
+
+def _read_into(fd: int, view: memoryview) -> int:
+    data = os.read(fd, len(view))
+    view[: len(data)] = data
+    return len(data)
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
