@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What every BAT job operator shares: settings lookup, the unsaved-changes policy, and the
+job life cycle (synchronous in batch mode; worker thread + modal timer in the interface)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+import bpy
+from bpy.props import BoolProperty
+
+from ..bat_core.errors import BatError
+from ..ui import preferences
+from . import runner
+from ._errors import AddonError
+from .reporting import verdict
+from .runner import Job, Work
+from .settings import Secrets, resolve
+from .summary import JobSummary
+
+TIMER_STEP = 0.1  # seconds between queue drains: smooth progress, negligible cost
+
+
+def environment() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def explicit(op: Any, name: str) -> str:
+    """The operator property's value if the caller set it, else ""."""
+    return str(getattr(op, name)) if op.properties.is_property_set(name) else ""
+
+
+def flag(op: Any, name: str, fallback: bool) -> bool:
+    return bool(getattr(op, name)) if op.properties.is_property_set(name) else fallback
+
+
+def abspath(path: str) -> Path | None:
+    """A path typed in Blender ('//' = next to the blend file) as an absolute Path, or None."""
+    return Path(bpy.path.abspath(path)).resolve() if path else None
+
+
+def setting(context: Any, op: Any, name: str, scene_attr: str = "", pref_attr: str = "") -> str:
+    prefs = preferences.get(context)
+    scene = getattr(context.scene.bat_settings, scene_attr) if scene_attr else ""
+    pref = getattr(prefs, pref_attr or name, "") if prefs is not None else ""
+    return resolve(
+        pref_attr or name,
+        explicit=explicit(op, name) if name in op.properties.bl_rna.properties else "",
+        scene=scene,
+        preference=pref,
+        env=environment(),
+    )
+
+
+def unsaved_policy(context: Any) -> str:
+    prefs = preferences.get(context)
+    return str(prefs.unsaved_policy) if prefs is not None else "ASK"
+
+
+def ensure_saved(op: Any, context: Any) -> Path:
+    """The blend file on disk, saved first if the policy allows; never a stale file silently."""
+    if not bpy.data.filepath:
+        raise AddonError("This blend file was never saved: save it first, BAT packs the file on disk")
+    blend = Path(bpy.data.filepath)
+    if bpy.data.is_dirty:
+        policy = unsaved_policy(context)
+        if policy == "SAVE" or (policy == "ASK" and op.save_confirmed):
+            result = bpy.ops.wm.save_mainfile()
+            if "FINISHED" not in result or bpy.data.is_dirty:
+                raise AddonError(f"{blend}: saving failed, nothing was packed")
+        elif policy == "ASK":
+            raise AddonError(
+                f"{blend} has unsaved changes: save it first (or set the BAT preference "
+                "'Unsaved Changes' to 'Save First')"
+            )
+        else:
+            raise AddonError(f"{blend} has unsaved changes: save it first, BAT packs the file on disk")
+    return blend
+
+
+def require_online(target: str) -> None:
+    if not bpy.app.online_access:
+        raise AddonError(
+            f"Blender's online access is off, so BAT will not contact {target}: enable "
+            "Preferences › System › Network › Allow Online Access, or start Blender with --online-mode"
+        )
+
+
+def store_summary(
+    context: Any, status: str, message: str, summary: JobSummary | None, operation: str
+) -> None:
+    result = context.window_manager.bat_result
+    result.status = status
+    result.message = message
+    result.operation = operation
+    if summary is None:
+        return
+    result.target = summary.target
+    result.checkout_path = summary.checkout_path
+    result.main_blend_in_pack = summary.main_blend_in_pack
+    result.dry_run = summary.dry_run
+    result.files_total = summary.files_total
+    result.bytes_total = str(summary.bytes_total)
+    result.uploaded_files = summary.uploaded_files
+    result.uploaded_bytes = str(summary.uploaded_bytes)
+    result.dependencies.clear()
+    for dep in summary.dependencies:
+        item = result.dependencies.add()
+        item.category, item.path, item.owner = dep.category, dep.path, dep.owner
+    result.report_json = summary.to_json()
+
+
+def clear_result(context: Any, status: str, message: str, operation: str) -> None:
+    result = context.window_manager.bat_result
+    for name in (
+        "target",
+        "checkout_path",
+        "main_blend_in_pack",
+        "bytes_total",
+        "uploaded_bytes",
+        "report_json",
+    ):
+        setattr(result, name, "")
+    result.files_total = result.uploaded_files = 0
+    result.dry_run = False
+    result.dependencies.clear()
+    store_summary(context, status, message, None, operation)
+
+
+def redraw(context: Any) -> None:
+    # The status bar is not an area; this is how Blender asks it to redraw (keeps appended draws).
+    for window in context.window_manager.windows:
+        window.workspace.status_text_set_internal(None)
+        for area in window.screen.areas:
+            if area.type == "VIEW_3D":
+                area.tag_redraw()
+
+
+def finish(op: Any, context: Any, job: Job) -> set[str]:
+    """Main thread, after the worker ended: store and report the outcome, release the timer."""
+    timer = getattr(op, "_timer", None)
+    if timer is not None:
+        context.window_manager.event_timer_remove(timer)
+        op._timer = None
+    runner.end(job)
+    outcome = job.outcome
+    assert outcome is not None
+    found = verdict(outcome)
+    if outcome.summary is not None:
+        store_summary(context, found.status, found.message, outcome.summary, outcome.summary.operation)
+    else:
+        clear_result(context, found.status, found.message, op.operation)
+    for error in job.view.errors:
+        if error not in found.message:
+            op.report({"WARNING"}, f"BAT: {error}")
+    op.report({found.level}, found.message)
+    redraw(context)
+    return {"FINISHED"} if found.finished else {"CANCELLED"}
+
+
+def handle_modal_event(op: Any, context: Any, event: Any) -> set[str]:
+    job = runner.current()
+    if job is None:
+        # Unregistered or ended elsewhere: nothing left to follow.
+        timer = getattr(op, "_timer", None)
+        if timer is not None:
+            context.window_manager.event_timer_remove(timer)
+            op._timer = None
+        return {"CANCELLED"}
+    if event.type == "ESC" and event.value == "PRESS":
+        job.cancel()
+        job.view.message = "Cancelling…"
+        redraw(context)
+        return {"RUNNING_MODAL"}
+    if event.type != "TIMER":
+        return {"PASS_THROUGH"}
+    done = job.finished  # read before draining: every event is queued before the outcome is set
+    if job.pump():
+        redraw(context)
+    if done:
+        return finish(op, context, job)
+    return {"PASS_THROUGH"}
+
+
+class JobOperator:
+    """Mixin for operators that run one BAT job. Subclasses set ``operation`` and ``title`` and
+    implement ``build_work``; properties they declare override the panel and the preferences."""
+
+    bl_options: ClassVar[set[str]] = {"REGISTER"}
+    operation: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+
+    save_confirmed: BoolProperty(options={"HIDDEN", "SKIP_SAVE"})  # type: ignore[valid-type]
+
+    # --- subclass interface ---
+    def build_work(self, context: Any, blend: Path) -> tuple[Work, Secrets]:
+        raise NotImplementedError
+
+    def missing_location(self, context: Any) -> bool:
+        """True when the interface should ask for the target before running."""
+        return False
+
+    def draw_dialog(self, context: Any, layout: Any) -> None:
+        pass
+
+    # --- Blender operator API ---
+    def draw(self, context: Any) -> None:
+        layout = self.layout  # type: ignore[attr-defined]
+        if self.save_confirmed:
+            layout.label(text="The file has unsaved changes; it will be saved first.", icon="ERROR")
+        self.draw_dialog(context, layout)
+
+    def invoke(self, context: Any, event: Any) -> set[str]:
+        dirty_ask = bool(bpy.data.filepath) and bpy.data.is_dirty and unsaved_policy(context) == "ASK"
+        if dirty_ask or self.missing_location(context):
+            self.save_confirmed = dirty_ask
+            return context.window_manager.invoke_props_dialog(  # type: ignore[no-any-return]
+                self, width=420, title=self.title, confirm_text="Save & Run" if dirty_ask else "Run"
+            )
+        return self.execute(context)
+
+    def execute(self, context: Any) -> set[str]:
+        try:
+            blend = ensure_saved(self, context)
+            work, secrets = self.build_work(context, blend)
+        except BatError as ex:
+            message = f"BAT: {ex}"
+            clear_result(context, "FAILED", message, self.operation)
+            self.report({"ERROR"}, message)  # type: ignore[attr-defined]
+            return {"CANCELLED"}
+        job = Job(self.title, work, secrets)
+        if bpy.app.background or context.window is None:
+            # Timers never fire in --background, so batch runs work here, on this thread.
+            print(f"BAT: {self.title}: {blend}", flush=True)
+            job.run_sync(sys.stdout)
+            return finish(self, context, job)
+        try:
+            runner.begin(job)
+        except BatError as ex:
+            self.report({"ERROR"}, f"BAT: {ex}")  # type: ignore[attr-defined]
+            return {"CANCELLED"}
+        clear_result(context, "RUNNING", f"{self.title}…", self.operation)
+        job.start()
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(TIMER_STEP, window=context.window)
+        wm.modal_handler_add(self)
+        redraw(context)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context: Any, event: Any) -> set[str]:
+        return handle_modal_event(self, context, event)
+
+
+class BAT_OT_cancel_job(bpy.types.Operator):  # noqa: N801 - Blender requires this naming
+    """Stop the running BAT job (the status bar's cancel button; ESC does the same)"""
+
+    bl_idname = "bat.cancel_job"
+    bl_label = "Cancel BAT Job"
+    bl_options: ClassVar[set[str]] = {"INTERNAL"}
+
+    @classmethod
+    def poll(cls, context: Any) -> bool:
+        return runner.current() is not None
+
+    def execute(self, context: Any) -> set[str]:
+        job = runner.current()
+        if job is not None:
+            job.cancel()
+            job.view.message = "Cancelling…"
+        return {"FINISHED"}
