@@ -53,6 +53,11 @@ def _first_missing_ancestor(path: Path, root: Path) -> Path:
     return highest
 
 
+def random_suffix() -> str:
+    """Four characters from [a-z0-9], appended to a taken checkout path."""
+    return "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(4))
+
+
 def _make_unique_dir(jobs_root: Path, requested: str) -> tuple[str, Path, Path]:
     """Create ``requested`` or a suffixed variant.
 
@@ -62,7 +67,7 @@ def _make_unique_dir(jobs_root: Path, requested: str) -> tuple[str, Path, Path]:
         for attempt in range(_ATTEMPTS):
             relative = requested
             if attempt > 0:
-                relative = requested + "-" + "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(4))
+                relative = f"{requested}-{random_suffix()}"
             directory = jobs_root / relative
             if os.path.lexists(directory):
                 continue

@@ -116,7 +116,7 @@ class ShamanServer:
         """Serve in the calling thread until ``stop`` is called from another thread."""
         self._serving.set()
         try:
-            self._httpd.serve_forever()
+            self._httpd.serve_forever(poll_interval=0.05)
         finally:
             self._serving.clear()
 
