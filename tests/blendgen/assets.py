@@ -172,7 +172,6 @@ def vdb(path: Path) -> Path:
     tree.interface.new_socket("Geometry", in_out="OUTPUT", socket_type="NodeSocketGeometry")
     gin, gout = tree.nodes.new("NodeGroupInput"), tree.nodes.new("NodeGroupOutput")
     to_volume = tree.nodes.new("GeometryNodeMeshToVolume")
-    to_volume.resolution_mode = "VOXEL_AMOUNT"
     to_volume.inputs["Voxel Amount"].default_value = 4
     bake = tree.nodes.new("GeometryNodeBake")
     bake.bake_items.new("GEOMETRY", "Geometry")

@@ -24,4 +24,10 @@ KIND_NAMES: tuple[str, ...] = (
     "text_external",
     "osl_script",
     "ies",
+    "alembic",
+    "usd",
+    "mesh_cache",
+    "multires",
+    "volume",
+    "ocean",
 )
