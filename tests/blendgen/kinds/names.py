@@ -30,4 +30,7 @@ KIND_NAMES: tuple[str, ...] = (
     "multires",
     "volume",
     "ocean",
+    "point_cache",
+    "point_cache_external",
+    "fluid",
 )
