@@ -33,4 +33,6 @@ KIND_NAMES: tuple[str, ...] = (
     "point_cache",
     "point_cache_external",
     "fluid",
+    "gn_bake",
+    "gn_import",
 )
