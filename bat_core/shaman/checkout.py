@@ -93,9 +93,15 @@ def _link_target(blob: Path, link: Path) -> str:
         return str(blob)
 
 
+def _link_path(directory: Path, path: str) -> Path:
+    # Like Go's filepath.Join, which F3 uses: a leading '/' does not make the path absolute
+    # and the result is cleaned. Strict mode has already refused such paths.
+    return Path(os.path.normpath(os.path.join(directory, path.lstrip("/"))))
+
+
 def _link(store: FileStore, directory: Path, entry: CheckoutFile) -> bool:
     """Create one symlink; True when the blob should be touched (F3's rule, see W13)."""
-    link = directory / entry.path
+    link = _link_path(directory, entry.path)
     blob = store.blob_path(entry.identity)
     target = _link_target(blob, link)
     needed_parent = not link.parent.exists()
@@ -140,8 +146,7 @@ def _check_entries_f3(directory: Path, files: Sequence[CheckoutFile]) -> None:
     # checkout failure) and otherwise accepts what F3 accepts.
     base = os.path.normpath(directory)
     for entry in files:
-        joined = os.path.normpath(os.path.join(base, entry.path.lstrip("/")))
-        if not joined.startswith(base + os.sep):
+        if not str(_link_path(directory, entry.path)).startswith(base + os.sep):
             raise CheckoutError(
                 CheckoutProblem.FAILED, f"file path {entry.path!r} points outside the checkout"
             )
