@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from blendgen.kinds import caches, images, libraries, media, nodes, sim
+from blendgen.kinds import caches, images, libraries, media, nodes, sequencer, sim
 from blendgen.kinds.names import KIND_NAMES
 from blendgen.recorder import Recorder
 
-_MODULES = (images, libraries, media, caches, sim, nodes)
+_MODULES = (images, libraries, media, caches, sim, nodes, sequencer)
 
 BUILDERS: dict[str, Callable[[Recorder], None]] = {
     name: getattr(module, name) for module in _MODULES for name in KIND_NAMES if hasattr(module, name)

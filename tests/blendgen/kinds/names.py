@@ -35,4 +35,5 @@ KIND_NAMES: tuple[str, ...] = (
     "fluid",
     "gn_bake",
     "gn_import",
+    "sequencer",
 )
