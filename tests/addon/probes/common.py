@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers for probe scripts: run inside a fresh Python that imports bpy (real Blender)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+REPO_NAME = "user_default"
+EXT_ID = "blender_asset_tracer"
+PKG = f"bl_ext.{REPO_NAME}.{EXT_ID}"
+
+
+def install(zip_path: str) -> None:
+    result = bpy.ops.extensions.package_install_files(
+        filepath=zip_path, repo=REPO_NAME, enable_on_install=True
+    )
+    assert result == {"FINISHED"}, result
+
+
+def module(name: str) -> Any:
+    return sys.modules[f"{PKG}.{name}"]
+
+
+def emit(facts: dict[str, Any]) -> None:
+    Path(os.environ["BAT_PROBE_OUT"]).write_text(json.dumps(facts, indent=1, default=str), encoding="utf-8")
+
+
+def bat_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("BAT")]
+
+
+class RecordingLayout:
+    """Stands in for bpy.types.UILayout where no window exists (background mode).
+
+    Every call is recorded and checked against Blender's real UILayout RNA: the function must
+    exist and every keyword must be one of its parameters. ``prop`` also checks that the data
+    has the property, ``operator`` that the operator is registered, ``menu`` that the menu is.
+    Calls that return a sub-layout (row, column, box, ...) share this recorder.
+    """
+
+    def __init__(self, calls: list[dict[str, Any]] | None = None, problems: list[str] | None = None) -> None:
+        object.__setattr__(self, "calls", [] if calls is None else calls)
+        object.__setattr__(self, "problems", [] if problems is None else problems)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in bpy.types.UILayout.bl_rna.properties:
+            self.problems.append(f"UILayout has no property {name!r}")
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        functions = bpy.types.UILayout.bl_rna.functions
+        if name not in functions:
+            raise AttributeError(f"UILayout has no function {name!r}")
+        params = {p.identifier for p in functions[name].parameters}
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            unknown = set(kwargs) - params
+            if unknown:
+                self.problems.append(f"UILayout.{name}() has no parameter(s) {sorted(unknown)}")
+            record: dict[str, Any] = {"fn": name, "kwargs": {k: _plain(v) for k, v in kwargs.items()}}
+            if name == "prop":
+                data, prop = args[0], args[1]
+                record["prop"] = prop
+                if prop not in data.bl_rna.properties:
+                    self.problems.append(f"{data.bl_rna.identifier} has no property {prop!r}")
+            elif name == "operator":
+                idname = args[0]
+                record["operator"] = idname
+                group, _, op = idname.partition(".")
+                try:
+                    getattr(getattr(bpy.ops, group), op).get_rna_type()
+                except (AttributeError, KeyError):
+                    self.problems.append(f"operator {idname!r} is not registered")
+            elif name == "menu":
+                record["menu"] = args[0]
+                if not hasattr(bpy.types, args[0]):
+                    self.problems.append(f"menu {args[0]!r} is not registered")
+            self.calls.append(record)
+            returns = [p for p in functions[name].parameters if p.is_output]
+            if returns and returns[0].identifier == "layout":
+                return RecordingLayout(self.calls, self.problems)
+            return None
+
+        return call
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
+
+
+class Drawer:
+    """The ``self`` a draw function receives: something with a layout."""
+
+    def __init__(self) -> None:
+        self.layout = RecordingLayout()
+
+
+def draw(fn: Any, context: Any = None) -> RecordingLayout:
+    drawer = Drawer()
+    fn(drawer, context or bpy.context)
+    return drawer.layout
+
+
+class Event:
+    """A synthetic window-manager event: only the fields the modal handler reads."""
+
+    def __init__(self, type: str, value: str = "NOTHING") -> None:
+        self.type = type
+        self.value = value
+
+
+class RecordingOperator:
+    """The ``self`` of a modal operator whose modal() is driven directly (no window in
+    background mode): it records reports the way Operator.report would show them."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        self.reports: list[tuple[str, str]] = []
+        self._timer = None
+
+    def report(self, kinds: set[str], message: str) -> None:
+        self.reports.append((next(iter(kinds)), message))
+
+
+def make_production(folder: Path) -> Path:
+    """A real .blend saved by Blender that uses one existing and one missing image."""
+    folder.mkdir(parents=True, exist_ok=True)
+    textures = folder / "textures"
+    textures.mkdir(exist_ok=True)
+    image = bpy.data.images.new("brick", 8, 8)
+    image.filepath_raw = str(textures / "brick.png")
+    image.file_format = "PNG"
+    image.save()
+    image.filepath = "//textures/brick.png"
+    gone = bpy.data.images.new("gone", 4, 4)
+    gone.source = "FILE"
+    gone.filepath = "//textures/gone.png"
+    for img in (image, gone):
+        img.use_fake_user = True
+    blend = folder / "shot.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    return blend
