@@ -22,3 +22,7 @@ def bpy50_samples(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     from samples.fixtures import make_bpy50_samples
 
     return make_bpy50_samples(tmp_path_factory.mktemp("bpy50-samples"))
+
+
+# Real-Blender test productions with Blender's own dependency answer (tests/blendgen/).
+from blendgen.fixture import productions  # noqa: E402, F401
