@@ -44,6 +44,7 @@ MAX_JSON_BODY = 256 * 1024 * 1024
 # An early answer leaves the body unread; small rests are read so the connection can be
 # reused, larger ones are cut off by closing (the client then sees the answer or a reset).
 DRAIN_LIMIT = 64 * 1024
+DRAIN_TIMEOUT = 2.0
 _GO_INT = re.compile(r"[+-]?[0-9]+")
 
 
@@ -67,10 +68,19 @@ class ServerContext:
 
 class ShamanHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Clients upload in parallel; the default backlog of 5 makes extra connects wait ~1 s.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], context: ServerContext) -> None:
         self.context = context
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, ShamanRequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up while we answer are normal here (cut-offs, killed clients);
+        # socketserver would print a traceback to stderr for each.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
 class HttpError(Exception):
@@ -178,6 +188,12 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
             self._send_error(HttpError(400, str(exc), before_handler=True))
             return
         try:
+            self._handle(method)
+        finally:
+            self._continue_pending = False
+
+    def _handle(self, method: str) -> None:
+        try:
             self._route(method, urlsplit(self.path).path)
         except HttpError as exc:
             self._finish_body()
@@ -195,8 +211,20 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
     def _finish_body(self) -> None:
         """Make sure the next request on this connection starts at a request line."""
         body = self._body
-        if body is not None and not body.done and not body.drain(DRAIN_LIMIT):
+        if body is None or body.done:
+            return
+        if getattr(self, "_continue_pending", False):
+            # The client waits for "100 Continue" that will not come: it sends no body.
             self.close_connection = True
+            return
+        # A client that stalls must not hold this thread: a short timeout, then hang up.
+        previous = self.connection.gettimeout()
+        self.connection.settimeout(DRAIN_TIMEOUT)
+        try:
+            if not body.drain(DRAIN_LIMIT):
+                self.close_connection = True
+        finally:
+            self.connection.settimeout(previous)
 
     def _route(self, method: str, path: str) -> None:
         if path == CONFIGURATION_PATH:

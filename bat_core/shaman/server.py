@@ -94,7 +94,8 @@ class ShamanServer:
     @property
     def url(self) -> str:
         """Base URL with a trailing slash, e.g. ``http://127.0.0.1:PORT/``."""
-        return f"http://{self.host}:{self.port}/"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
 
     @property
     def stats(self) -> ServerStats:
@@ -116,7 +117,7 @@ class ShamanServer:
         """Serve in the calling thread until ``stop`` is called from another thread."""
         self._serving.set()
         try:
-            self._httpd.serve_forever(poll_interval=0.05)
+            self._httpd.serve_forever(poll_interval=0.02)
         finally:
             self._serving.clear()
 

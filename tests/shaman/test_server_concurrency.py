@@ -55,6 +55,7 @@ def test_s5_strict_second_uploader_sees_uploading_and_is_deferred_before_sending
     first = RawUpload(server, data)
     first.send(MiB)
     wait_until(lambda: status(server, sha, len(data)) == "uploading", what="A to be uploading")
+    wait_until(lambda: server.stats.upload_bytes_received == MiB, what="A's first MiB")
     received_before = server.stats.upload_bytes_received
 
     deferred = RawUpload(server, data, headers=DEFER)  # headers only, no body sent
