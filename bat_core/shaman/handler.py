@@ -9,14 +9,10 @@ sends the ``Error`` schema.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import logging
 import re
-import shutil
 import socket
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,8 +24,10 @@ from .body import BadFramingError, BodyReader, ClientGoneError
 from .checkout import CheckoutError, CheckoutFile, CheckoutProblem, create_checkout
 from .config import ServerMode, ServerOptions, StatsCounter
 from .headers import UnsupportedCharsetError, decode_filename, parse_bool
+from .http_error import HttpError
 from .identity import FileIdentity, is_path_safe_checksum, is_valid_checksum
-from .store import FileState, FileStore, Receiver, TempUpload
+from .receive import receive_buffered, receive_streaming
+from .store import FileState, FileStore
 from .validation import file_path_problem
 
 log = logging.getLogger("bat_core.shaman.server")
@@ -81,14 +79,6 @@ class ShamanHTTPServer(ThreadingHTTPServer):
         # Clients that hang up while we answer are normal here (cut-offs, killed clients);
         # socketserver would print a traceback to stderr for each.
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, message: str, *, before_handler: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.before_handler = before_handler
 
 
 class ShamanRequestHandler(BaseHTTPRequestHandler):
@@ -452,114 +442,13 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
         self._body.on_bytes = lambda n: ctx.stats.add("upload_bytes_received", n)
         log.debug("upload %s (%s), defer=%s", identity, name or "no filename", can_defer)
         if ctx.strict:
-            self._store_streaming(identity, can_defer)
+            outcome = receive_streaming(
+                ctx.store, self._body, identity, can_defer, self.connection, ctx.stats
+            )
         else:
-            self._store_buffered(identity, can_defer)
-
-    def _early_answer(self, identity: FileIdentity, can_defer: bool) -> int | None:
-        state = self.ctx.store.state(identity)
-        if state is FileState.STORED:
-            return 208
-        if state is FileState.UPLOADING and can_defer:
-            return 425
-        return None
-
-    def _store_streaming(self, identity: FileIdentity, can_defer: bool) -> None:
-        """Strict mode: decide before reading, stream to a temp file, stop when beaten."""
-        early = self._early_answer(identity, can_defer)
-        if early is not None:
+            outcome = receive_buffered(ctx.store, self._body, identity, can_defer, ctx.spool_dir, ctx.stats)
+        if outcome.close_connection:
+            self.close_connection = True
+        else:
             self._finish_body()
-            self._send(early)
-            return
-        body = self._body
-        assert body is not None
-        connection = self.connection
-
-        def cut_off() -> None:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RD)
-
-        store = self.ctx.store
-        receiver = Receiver(identity, cut_off)
-        temp = store.create_temp(identity)
-        store.register(receiver)
-        stored = False
-        try:
-            hasher = hashlib.sha256()
-            try:
-                while chunk := body.read():
-                    hasher.update(chunk)
-                    temp.file.write(chunk)
-                receiver.finished_reading()
-            except (ClientGoneError, OSError):
-                receiver.finished_reading()
-                if receiver.was_cut_off:
-                    # Someone else stored this file; the rest of our body is not needed.
-                    self.ctx.stats.add("uploads_cut_off")
-                    self.close_connection = True
-                    self._send(208)
-                    return
-                raise
-            temp.file.close()
-            self._verify(identity, body.bytes_read, hasher.hexdigest())
-            store.store_temp(temp, identity)
-            stored = True
-            self.ctx.stats.add("files_stored")
-            store.announce_stored(receiver)
-            if receiver.was_cut_off:
-                # Our read side was shut just after the body ended; the connection is spent.
-                self.close_connection = True
-        finally:
-            store.unregister(receiver)
-            if not stored:
-                store.discard_temp(temp)
-        self._send(204)
-
-    def _store_buffered(self, identity: FileIdentity, can_defer: bool) -> None:
-        """f3-compat: the whole body is received before anything is decided (F3's validator)."""
-        body = self._body
-        assert body is not None
-        self.ctx.spool_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=self.ctx.spool_dir) as spool:
-            hasher = hashlib.sha256()
-            while chunk := body.read():
-                hasher.update(chunk)
-                spool.write(chunk)
-            if body.bytes_read == 0:
-                raise HttpError(
-                    400, "request body has an error: value is required but missing", before_handler=True
-                )
-            early = self._early_answer(identity, can_defer)
-            if early is not None:
-                self._send(early)
-                return
-            store = self.ctx.store
-            temp = store.create_temp(identity)
-            stored = False
-            try:
-                spool.seek(0)
-                shutil.copyfileobj(spool, temp.file)
-                temp.file.close()
-                self._verify(identity, body.bytes_read, hasher.hexdigest())
-                store.store_temp(temp, identity)
-                stored = True
-                self.ctx.stats.add("files_stored")
-            finally:
-                if not stored:
-                    store.discard_temp(temp)
-        # F3's handler writes nothing on success, so Echo sends 200 with an empty body.
-        self._send(200)
-
-    @staticmethod
-    def _verify(identity: FileIdentity, received: int, checksum: str) -> None:
-        if received != identity.size:
-            raise HttpError(
-                417, f"file size mismatched, declared {identity.size} but received {received} bytes"
-            )
-        if checksum != identity.checksum:
-            raise HttpError(
-                417, f"file SHA256 mismatched, declared {identity.checksum} but received {checksum}"
-            )
-
-
-__all__ = ["ServerContext", "ShamanHTTPServer", "ShamanRequestHandler", "TempUpload"]
+        self._send(outcome.status)
