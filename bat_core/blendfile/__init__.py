@@ -2,11 +2,11 @@
 """Read .blend files of every Blender version, and write copies with fields rewritten."""
 
 from .blocks import BlockHeader
-from .compression import Compression
 from .file import BlendFile, FieldEdit, StructView, open_blend
 from .header import FileHeader
 from .rewrite import write_rewritten_copy
 from .sdna import SDNA, Field, Struct
+from .source import Compression
 
 __all__ = [
     "SDNA",

@@ -1,18 +1,32 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Block headers: what each block is, where its data lies, and the address it had in memory."""
+"""Block headers: what each block is, where its data lies, and the address it had in memory.
+
+Scanning stores three compact arrays (offset, code, old address) instead of one object per
+block: production files hold close to a million blocks, and most are never looked at.
+BlockHeader objects are made on demand.
+"""
 
 from __future__ import annotations
 
-import mmap
 import struct
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from ..errors import CorruptBlendFileError, TruncatedBlendFileError
 from .header import FileHeader
+from .source import Source
 
 ENDB = b"ENDB"
 DNA1 = b"DNA1"
+
+
+def code_text(code: bytes) -> str:
+    """A block code for messages: "OB", "DATA", or escaped bytes for anything unprintable."""
+    stripped = code.rstrip(b"\0")
+    return stripped.decode("ascii") if stripped.isalnum() else repr(code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +41,7 @@ class BlockHeader:
 
     @property
     def code_text(self) -> str:
-        """The code for messages: "OB", "DATA", or escaped bytes for anything unprintable."""
-        return _text(self.code)
+        return code_text(self.code)
 
     @property
     def id_code(self) -> bytes:
@@ -41,45 +54,145 @@ class BlockHeader:
         return self.code[2:] == b"\0\0" and self.code[:2] != b"\0\0"
 
 
-def _text(code: bytes) -> str:
-    stripped = code.rstrip(b"\0")
-    return stripped.decode("ascii") if stripped.isalnum() else repr(code)
+class BlockTable(Sequence[BlockHeader]):
+    """Every block of a file, in file order, decoded lazily."""
 
+    def __init__(
+        self,
+        path: Path,
+        source: Source,
+        header: FileHeader,
+        offsets: array[int],
+        codes: array[int],
+        olds: array[int],
+    ) -> None:
+        self._path = path
+        self._source = source
+        self._header = header
+        self._offsets = offsets
+        self._codes = codes
+        self._olds = olds
+        self._full = struct.Struct(header.byte_order + header.block_layout.value)
+        self._code_int = struct.Struct(header.byte_order + "I")
+        self._by_address: dict[int, int] | None = None
+        self._by_code: dict[int, list[int]] | None = None
 
-def scan_blocks(path: Path, data: bytes | mmap.mmap, header: FileHeader) -> list[BlockHeader]:
-    """Read every block header (not the data) up to ENDB."""
-    fmt = struct.Struct(header.byte_order + header.block_layout.value)
-    head_size = fmt.size
-    large = header.format_version >= 1
-    total = len(data)
-    blocks: list[BlockHeader] = []
-    append = blocks.append
-    offset = header.size
-    unpack_from = fmt.unpack_from
-    while True:
-        if offset + head_size > total:
-            # ENDB's header may be cut short (Blender writes only its code); treat a clean end
-            # right at ENDB as complete.
-            if total - offset >= 4 and bytes(data[offset : offset + 4]) == ENDB:
-                append(BlockHeader(ENDB, 0, 0, 0, 0, offset, offset + 4))
-                return blocks
-            raise TruncatedBlendFileError(path, "file ends before the ENDB block (truncated?)", offset)
-        if large:
-            code, sdna_index, old, size, count = unpack_from(data, offset)
+    def __len__(self) -> int:
+        return len(self._offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> BlockHeader: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[BlockHeader]: ...
+    def __getitem__(self, index: int | slice) -> BlockHeader | list[BlockHeader]:
+        if isinstance(index, slice):
+            return [self._decode(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._decode(index)
+
+    def __iter__(self) -> Iterator[BlockHeader]:
+        return (self._decode(i) for i in range(len(self)))
+
+    def _decode(self, index: int) -> BlockHeader:
+        offset = self._offsets[index]
+        raw = self._source.read(offset, self._full.size)
+        if len(raw) < self._full.size:
+            # Only ENDB may be cut short: Blender's readers stop at its code.
+            return BlockHeader(ENDB, 0, 0, 0, 0, offset, offset + len(raw))
+        if self._header.format_version >= 1:
+            code, sdna_index, old, size, count = self._full.unpack(raw)
         else:
-            code, size, old, sdna_index, count = unpack_from(data, offset)
-        data_offset = offset + head_size
-        if code == ENDB:
-            append(BlockHeader(code, 0, old, sdna_index, count, offset, data_offset))
-            return blocks
-        if size < 0 or count < 0 or sdna_index < 0:
-            raise CorruptBlendFileError(
-                path, f"block {_text(code)} has a negative size, count or struct index", offset
-            )
-        end = data_offset + size
-        if end > total:
+            code, size, old, sdna_index, count = self._full.unpack(raw)
+        return BlockHeader(code, size, old, sdna_index, count, offset, offset + self._full.size)
+
+    def code_of(self, index: int) -> bytes:
+        return self._code_int.pack(self._codes[index])
+
+    def index_of_address(self, address: int) -> int | None:
+        if self._by_address is None:
+            self._by_address = {old: i for i, old in enumerate(self._olds) if old}
+        return self._by_address.get(address)
+
+    def _code_index(self) -> dict[int, list[int]]:
+        if self._by_code is None:
+            by_code: dict[int, list[int]] = {}
+            for i, code in enumerate(self._codes):
+                entry = by_code.get(code)
+                if entry is None:
+                    by_code[code] = [i]
+                else:
+                    entry.append(i)
+            self._by_code = by_code
+        return self._by_code
+
+    def indices_with_code(self, code: bytes) -> list[int]:
+        (key,) = self._code_int.unpack(code.ljust(4, b"\0")[:4])
+        return self._code_index().get(key, [])
+
+    def id_indices(self) -> list[int]:
+        """Indices of ID datablocks (2-letter codes), in file order."""
+        found: list[int] = []
+        for key, indices in self._code_index().items():
+            code = self._code_int.pack(key)
+            if code[2:] == b"\0\0" and code[:2] != b"\0\0":
+                found.extend(indices)
+        found.sort()
+        return found
+
+
+def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:
+    """Read every block header up to ENDB, keeping only offsets, codes and old addresses."""
+    order = header.byte_order
+    large = header.format_version >= 1
+    if large:
+        fmt = struct.Struct(order + "I4xQq")  # code, (sdna index), old address, size
+    else:
+        fmt = struct.Struct(order + ("IiQ" if header.pointer_size == 8 else "IiI"))  # code, size, old
+    (endb,) = struct.unpack(order + "I", ENDB)
+    head_size = header.block_header_size
+    unpack_from = fmt.unpack_from
+    offsets: array[int] = array("q")
+    codes: array[int] = array("I")
+    olds: array[int] = array("Q")
+    add_offset, add_code, add_old = offsets.append, codes.append, olds.append
+    total = source.size
+    offset = header.size
+    start, buf = source.window(offset, head_size)
+    end = start + len(buf)
+    while True:
+        if offset + head_size > end:
+            start, buf = source.window(offset, head_size)
+            end = start + len(buf)
+            if offset + head_size > end:
+                if source.read(offset, 4) == ENDB:
+                    add_offset(offset)
+                    add_code(endb)
+                    add_old(0)
+                    break
+                raise TruncatedBlendFileError(path, "file ends before the ENDB block (truncated?)", offset)
+        if large:
+            code, old, size = unpack_from(buf, offset - start)
+        else:
+            code, size, old = unpack_from(buf, offset - start)
+        add_offset(offset)
+        add_code(code)
+        add_old(old)
+        if size <= 0:
+            if code == endb:
+                break
+            if size < 0:
+                raise CorruptBlendFileError(
+                    path, f"block {code_text(struct.pack(order + 'I', code))} has a negative size", offset
+                )
+        next_offset = offset + head_size + size
+        if next_offset > total:
             raise TruncatedBlendFileError(
-                path, f"block {_text(code)} claims {size} bytes but the file ends first", offset
+                path,
+                f"block {code_text(struct.pack(order + 'I', code))} claims {size} bytes but the file ends first",
+                offset,
             )
-        append(BlockHeader(code, size, old, sdna_index, count, offset, data_offset))
-        offset = end
+        offset = next_offset
+    return BlockTable(path, source, header, offsets, codes, olds)

@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """BlendFile: a lazily decoded .blend file, and StructView: typed access to one struct in it.
 
-Opening reads the header, every block header and the SDNA catalogue; struct data is decoded
-only when a field is asked for. Everything is bounds-checked against the file's size, so a
-damaged file raises a BlendFileError instead of reading garbage or allocating wildly.
+Opening reads the header, every block header and the SDNA catalogue; struct data is read and
+decoded only when a field is asked for. Everything is bounds-checked, so a damaged file raises
+a BlendFileError instead of reading garbage or allocating wildly.
 """
 
 from __future__ import annotations
 
-import mmap
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,12 +16,10 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import BlendFileError, CorruptBlendFileError, FieldError, RewriteError, TruncatedBlendFileError
-from .blocks import DNA1, BlockHeader, scan_blocks
-from .compression import Compression, load
+from .blocks import DNA1, BlockHeader, BlockTable, scan_blocks
 from .header import FileHeader, parse_header
 from .sdna import PRIMITIVE_CODES, SDNA, Field, Struct, parse_sdna
-
-ID_LINK_PLACEHOLDER = b"ID"
+from .source import Compression, Source, open_source
 
 
 @dataclass(frozen=True)
@@ -48,49 +45,48 @@ class BlendFile:
         self,
         path: Path,
         compression: Compression,
-        data: bytes | mmap.mmap,
+        source: Source,
         header: FileHeader,
-        blocks: list[BlockHeader],
+        blocks: BlockTable,
         sdna: SDNA,
     ) -> None:
         self.path = path
         self.compression = compression
-        self._data = data
+        self.source = source
         self.header = header
         self.blocks = blocks
         self.sdna = sdna
-        self._by_address: dict[int, BlockHeader] | None = None
         self._resolved: dict[tuple[int, str], _Resolved] = {}
         self._order = header.byte_order
-        self._pointer_code = self._order + ("Q" if header.pointer_size == 8 else "I")
+        self._pointer_char = "Q" if header.pointer_size == 8 else "I"
+        self._pointer = struct.Struct(self._order + self._pointer_char)
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path | str) -> BlendFile:
         path = Path(path)
-        compression, data = load(path)
+        compression, source = open_source(path)
         try:
-            header = parse_header(path, bytes(data[:32]))
-            blocks = scan_blocks(path, data, header)
-            dna_block = next((b for b in reversed(blocks) if b.code == DNA1), None)
-            if dna_block is None:
-                raise TruncatedBlendFileError(path, "file has no SDNA (DNA1) block", len(data))
+            header = parse_header(path, source.read(0, 32))
+            blocks = scan_blocks(path, source, header)
+            dna_index = next((i for i in reversed(blocks.indices_with_code(DNA1))), None)
+            if dna_index is None:
+                raise TruncatedBlendFileError(path, "file has no SDNA (DNA1) block", source.size)
+            dna = blocks[dna_index]
             sdna = parse_sdna(
                 path,
-                bytes(data[dna_block.data_offset : dna_block.data_offset + dna_block.size]),
-                dna_block.data_offset,
+                source.read(dna.data_offset, dna.size),
+                dna.data_offset,
                 header.byte_order,
                 header.pointer_size,
             )
         except BaseException:
-            if isinstance(data, mmap.mmap):
-                data.close()
+            source.close()
             raise
-        return cls(path, compression, data, header, blocks, sdna)
+        return cls(path, compression, source, header, blocks, sdna)
 
     def close(self) -> None:
-        if isinstance(self._data, mmap.mmap) and not self._data.closed:
-            self._data.close()
+        self.source.close()
 
     def __enter__(self) -> BlendFile:
         return self
@@ -114,34 +110,36 @@ class BlendFile:
         return self.header.endianness
 
     @property
-    def raw(self) -> bytes | mmap.mmap:
-        """The decompressed file content."""
-        return self._data
+    def decompressed_size(self) -> int:
+        return self.source.size
+
+    def content(self) -> bytes:
+        """The whole decompressed file (for tools and tests; tracing never needs it)."""
+        return b"".join(bytes(c) for c in self.source.chunks())
 
     # -- blocks --------------------------------------------------------------------------
     def block_at(self, address: int) -> BlockHeader | None:
         if not address:
             return None
-        if self._by_address is None:
-            self._by_address = {b.old_address: b for b in self.blocks if b.old_address}
-        return self._by_address.get(address)
+        index = self.blocks.index_of_address(address)
+        return None if index is None else self.blocks[index]
 
     def blocks_with_code(self, code: bytes) -> Iterator[BlockHeader]:
-        code = code.ljust(4, b"\0")
-        return (b for b in self.blocks if b.code == code)
+        blocks = self.blocks
+        return (blocks[i] for i in blocks.indices_with_code(code))
 
     def id_blocks(self) -> Iterator[BlockHeader]:
-        return (b for b in self.blocks if b.is_id)
+        blocks = self.blocks
+        return (blocks[i] for i in blocks.id_indices())
 
     def struct_of(self, block: BlockHeader) -> Struct:
-        structs = self.sdna.structs
-        if block.sdna_index >= len(structs):
+        if not 0 <= block.sdna_index < len(self.sdna):
             raise CorruptBlendFileError(
                 self.path,
-                f"block {block.code_text} names struct #{block.sdna_index} of {len(structs)}",
+                f"block {block.code_text} names struct #{block.sdna_index} of {len(self.sdna)}",
                 block.header_offset,
             )
-        return structs[block.sdna_index]
+        return self.sdna.struct_at(block.sdna_index)
 
     def view(self, block: BlockHeader, index: int = 0, struct_name: str | None = None) -> StructView:
         """A view of the index-th struct in a block (typed by the block, or by struct_name)."""
@@ -158,10 +156,10 @@ class BlendFile:
             )
         return StructView(self, block, s, offset)
 
-    def views(self, block: BlockHeader) -> Iterator[StructView]:
+    def views(self, block: BlockHeader, struct_name: str | None = None) -> Iterator[StructView]:
         """Every struct in a block (blocks may hold arrays of structs)."""
-        s = self.struct_of(block)
-        if s.size == 0:
+        s = self.sdna.struct(struct_name) if struct_name is not None else self.struct_of(block)
+        if s is None or s.size == 0:
             return
         n = min(block.count, block.size // s.size)
         for i in range(n):
@@ -174,7 +172,7 @@ class BlendFile:
         return self.view(block, 0, struct_name)
 
     def block_bytes(self, block: BlockHeader) -> bytes:
-        return bytes(self._data[block.data_offset : block.data_offset + block.size])
+        return self.source.read(block.data_offset, block.size)
 
     def pointer_array(self, address: int) -> list[int]:
         """The pointers stored in a DATA block that is a plain array of pointers (e.g. Material **mat)."""
@@ -182,11 +180,11 @@ class BlendFile:
         if block is None:
             return []
         n = block.size // self.pointer_size
-        code = self._order + f"{n}" + self._pointer_code[-1]
-        return list(struct.unpack_from(code, self._data, block.data_offset))
+        raw = self.source.read(block.data_offset, n * self.pointer_size)
+        return list(struct.unpack(f"{self._order}{n}{self._pointer_char}", raw))
 
     # -- field resolution ------------------------------------------------------------------
-    def _resolve(self, s: Struct, path: str) -> _Resolved:
+    def resolve(self, s: Struct, path: str) -> _Resolved:
         key = (s.index, path)
         hit = self._resolved.get(key)
         if hit is not None:
@@ -196,7 +194,7 @@ class BlendFile:
         resolved: _Resolved | None = None
         for part in path.split("."):
             if current is None:
-                raise FieldError(f"{self.path}: {path!r}: {resolved and resolved.field.name} is not a struct")
+                raise FieldError(f"{self.path}: {s.name}.{path}: {part!r} is inside a non-struct field")
             f = current.field(part)
             if f is None:
                 raise FieldError(f"{self.path}: struct {current.name} has no field {part!r}")
@@ -213,44 +211,60 @@ class BlendFile:
         if s is None:
             return False
         try:
-            self._resolve(s, path)
+            self.resolve(s, path)
         except FieldError:
             return False
         return True
 
-    def _decode(self, at: int, f: Field) -> Any:
-        data = self._data
-        if at + f.size > len(data):
-            raise TruncatedBlendFileError(self.path, f"field {f.name} lies beyond the end of the file", at)
+    def decode(self, raw: bytes, at: int, f: Field) -> Any:
+        """Decode field `f` found at `at` in `raw` (bytes of the enclosing struct)."""
+        if at + f.size > len(raw):
+            raise TruncatedBlendFileError(self.path, f"field {f.name} lies beyond the end of its block")
         if f.is_pointer:
             if f.count == 1:
-                return struct.unpack_from(self._pointer_code, data, at)[0]
-            return list(struct.unpack_from(self._order + f"{f.count}" + self._pointer_code[-1], data, at))
+                return self._pointer.unpack_from(raw, at)[0]
+            return list(struct.unpack_from(f"{self._order}{f.count}{self._pointer_char}", raw, at))
         code = PRIMITIVE_CODES.get(f.type_name)
         if code is None:
             raise FieldError(f"{self.path}: field {f.name} has non-primitive type {f.type_name}")
         if f.type_name == "char" and f.dims:
-            raw = bytes(data[at : at + f.size])
-            end = raw.find(b"\0")
-            return raw if end < 0 else raw[:end]
+            value = raw[at : at + f.size]
+            end = value.find(b"\0")
+            return value if end < 0 else value[:end]
         if not f.dims:
-            return struct.unpack_from(self._order + code, data, at)[0]
-        return list(struct.unpack_from(self._order + f"{f.count}{code}", data, at))
+            return struct.unpack_from(self._order + code, raw, at)[0]
+        return list(struct.unpack_from(f"{self._order}{f.count}{code}", raw, at))
 
 
 class StructView:
     """One struct inside a block; fields are read by (dotted) name on demand."""
 
-    __slots__ = ("block", "file", "offset", "struct")
+    __slots__ = ("_raw", "_raw_start", "block", "file", "offset", "struct")
 
-    def __init__(self, file: BlendFile, block: BlockHeader, struct_: Struct, offset: int) -> None:
+    def __init__(
+        self,
+        file: BlendFile,
+        block: BlockHeader,
+        struct_: Struct,
+        offset: int,
+        raw: bytes | None = None,
+        raw_start: int = 0,
+    ) -> None:
         self.file = file
         self.block = block
         self.struct = struct_
-        self.offset = offset
+        self.offset = offset  # absolute, in the decompressed file
+        self._raw = raw
+        self._raw_start = raw_start
 
     def __repr__(self) -> str:
-        return f"<StructView {self.struct.name} in {self.block.code!r} at {self.offset}>"
+        return f"<StructView {self.struct.name} in {self.block.code_text} at {self.offset}>"
+
+    def _bytes(self) -> tuple[bytes, int]:
+        if self._raw is None:
+            self._raw = self.file.source.read(self.offset, self.struct.size)
+            self._raw_start = self.offset
+        return self._raw, self.offset - self._raw_start
 
     @property
     def address(self) -> int:
@@ -258,20 +272,21 @@ class StructView:
 
     def has(self, path: str) -> bool:
         try:
-            self.file._resolve(self.struct, path)
+            self.file.resolve(self.struct, path)
         except FieldError:
             return False
         return True
 
     def field(self, path: str) -> Field:
-        return self.file._resolve(self.struct, path).field
+        return self.file.resolve(self.struct, path).field
 
     def get(self, path: str) -> Any:
-        """A primitive value, list of values, pointer (int) or char array (bytes up to NUL)."""
-        r = self.file._resolve(self.struct, path)
-        if r.struct is not None and not r.field.is_pointer:
+        """A primitive value, list of values, pointer (int), char array (bytes up to NUL) or nested view."""
+        r = self.file.resolve(self.struct, path)
+        if r.struct is not None:
             return self.sub(path)
-        return self.file._decode(self.offset + r.offset, r.field)
+        raw, base = self._bytes()
+        return self.file.decode(raw, base + r.offset, r.field)
 
     def get_bytes(self, path: str) -> bytes:
         """A char array as bytes up to its first NUL."""
@@ -281,17 +296,20 @@ class StructView:
         return value
 
     def get_pointer(self, path: str) -> int:
-        value = self.get(path)
-        if not isinstance(value, int) or not self.field(path).is_pointer:
-            raise FieldError(f"{self.file.path}: {self.struct.name}.{path} is not a pointer")
+        r = self.file.resolve(self.struct, path)
+        if not r.field.is_pointer or r.field.dims:
+            raise FieldError(f"{self.file.path}: {self.struct.name}.{path} is not a single pointer")
+        raw, base = self._bytes()
+        value: int = self.file.decode(raw, base + r.offset, r.field)
         return value
 
     def sub(self, path: str) -> StructView:
         """A nested (embedded, not pointed-to) struct."""
-        r = self.file._resolve(self.struct, path)
+        r = self.file.resolve(self.struct, path)
         if r.struct is None:
             raise FieldError(f"{self.file.path}: {self.struct.name}.{path} is not an embedded struct")
-        return StructView(self.file, self.block, r.struct, self.offset + r.offset)
+        raw, _ = self._bytes()
+        return StructView(self.file, self.block, r.struct, self.offset + r.offset, raw, self._raw_start)
 
     def deref(self, path: str, struct_name: str | None = None) -> StructView | None:
         """Follow a pointer field to the block it points at (typed by that block unless named)."""
@@ -299,8 +317,7 @@ class StructView:
 
     def iter_listbase(self, path: str, struct_name: str | None = None) -> Iterator[StructView]:
         """Walk a ListBase's elements; stops at NULL, at a dangling pointer, or on a cycle."""
-        lb = self.sub(path)
-        address = lb.get_pointer("first")
+        address = self.sub(path).get_pointer("first")
         seen: set[int] = set()
         limit = len(self.file.blocks)
         while address and address not in seen and len(seen) <= limit:
@@ -313,11 +330,11 @@ class StructView:
 
     def id_name(self) -> bytes:
         """The ID name with its two-letter code, e.g. b"OBCube"."""
-        return self.get_bytes("id.name") if self.struct.name != "ID" else self.get_bytes("name")
+        return self.get_bytes("name") if self.struct.name == "ID" else self.get_bytes("id.name")
 
     def location(self, path: str) -> tuple[int, Field]:
         """Absolute offset in the decompressed file and the field, for rewriting."""
-        r = self.file._resolve(self.struct, path)
+        r = self.file.resolve(self.struct, path)
         return self.offset + r.offset, r.field
 
     def string_edit(self, path: str, value: bytes) -> FieldEdit:
@@ -329,8 +346,7 @@ class StructView:
             raise RewriteError(f"{self.file.path}: a value for {self.struct.name}.{path} contains a NUL byte")
         if len(value) + 1 > f.size:
             raise RewriteError(
-                f"{self.file.path}: {len(value)} bytes do not fit {self.struct.name}.{path} "
-                f"(room for {f.size - 1})"
+                f"{self.file.path}: {len(value)} bytes do not fit {self.struct.name}.{path} (room for {f.size - 1})"
             )
         return FieldEdit(at, f.size, value.ljust(f.size, b"\0"))
 

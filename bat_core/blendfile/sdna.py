@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,16 +84,84 @@ class Struct:
         return self.by_name.get(name)
 
 
-@dataclass(frozen=True)
 class SDNA:
-    names: tuple[str, ...]
-    types: tuple[str, ...]
-    type_sizes: tuple[int, ...]
-    structs: tuple[Struct, ...]
-    struct_by_name: dict[str, Struct] = field(repr=False, compare=False, hash=False)
+    """The catalogue. Struct layouts are computed on first use: a file names ~1000 structs and
+    a trace touches a few dozen."""
+
+    def __init__(
+        self,
+        path: Path,
+        file_offset: int,
+        names: list[str],
+        types: list[str],
+        type_sizes: tuple[int, ...],
+        struct_decls: list[tuple[int, int, int]],
+        field_table: array[int],
+        pointer_size: int,
+    ) -> None:
+        self._path = path
+        self._file_offset = file_offset
+        self.names = names
+        self.types = types
+        self.type_sizes = type_sizes
+        self._decls = struct_decls  # (type index, start, end) of its (type, name) pairs in field_table
+        self._field_table = field_table
+        self._pointer_size = pointer_size
+        self._built: dict[int, Struct] = {}
+        self._index_by_name: dict[str, int] = {}
+        for index, (type_index, _, _) in enumerate(struct_decls):
+            self._index_by_name.setdefault(types[type_index], index)
+
+    def __len__(self) -> int:
+        return len(self._decls)
+
+    @property
+    def structs(self) -> list[Struct]:
+        """Every struct (builds all layouts; meant for tools and tests, not hot paths)."""
+        return [self.struct_at(i) for i in range(len(self._decls))]
+
+    def struct_at(self, index: int) -> Struct:
+        hit = self._built.get(index)
+        if hit is not None:
+            return hit
+        if not 0 <= index < len(self._decls):
+            raise CorruptBlendFileError(self._path, f"SDNA has no struct #{index}", self._file_offset)
+        type_index, start, end = self._decls[index]
+        flat = self._field_table[start:end]
+        pairs = list(zip(flat[0::2], flat[1::2], strict=True))
+        fields = _layout_fields(
+            self._path,
+            self._file_offset,
+            index,
+            pairs,
+            self.names,
+            self.types,
+            self.type_sizes,
+            self._pointer_size,
+        )
+        built = Struct(
+            index,
+            self.types[type_index],
+            self.type_sizes[type_index],
+            tuple(fields),
+            {f.name: f for f in fields},
+        )
+        total = sum(f.size for f in fields)
+        if total != built.size:
+            raise CorruptBlendFileError(
+                self._path,
+                f"SDNA: struct {built.name} declares {built.size} bytes but its fields take {total}",
+                self._file_offset,
+            )
+        self._built[index] = built
+        return built
 
     def struct(self, name: str) -> Struct | None:
-        return self.struct_by_name.get(name)
+        index = self._index_by_name.get(name)
+        return None if index is None else self.struct_at(index)
+
+    def has_struct(self, name: str) -> bool:
+        return name in self._index_by_name
 
 
 class _Cursor:
@@ -109,9 +179,7 @@ class _Cursor:
         got = self.data[self.pos : self.pos + 4]
         if got != tag:
             if len(got) < 4:
-                raise TruncatedBlendFileError(
-                    self.path, f"SDNA ends before {tag.decode()}", self.base + self.pos
-                )
+                raise TruncatedBlendFileError(self.path, f"SDNA ends before {tag.decode()}", self.base + self.pos)
             raise self.fail(f"expected {tag.decode()} marker, found {got!r}")
         self.pos += 4
 
@@ -134,17 +202,12 @@ class _Cursor:
         return n
 
     def strings(self, n: int, what: str) -> list[str]:
-        out: list[str] = []
-        data = self.data
-        for _ in range(n):
-            end = data.find(b"\0", self.pos)
-            if end < 0:
-                raise TruncatedBlendFileError(
-                    self.path, f"SDNA ends inside the {what} table", self.base + self.pos
-                )
-            out.append(data[self.pos : end].decode("latin-1"))
-            self.pos = end + 1
-        return out
+        parts = self.data[self.pos :].split(b"\0", n)
+        if len(parts) <= n:
+            raise TruncatedBlendFileError(self.path, f"SDNA ends inside the {what} table", self.base + self.pos)
+        del parts[n]
+        self.pos += sum(map(len, parts)) + n
+        return [p.decode("latin-1") for p in parts]
 
 
 def parse_sdna(path: Path, data: bytes, file_offset: int, byte_order: str, pointer_size: int) -> SDNA:
@@ -163,30 +226,36 @@ def parse_sdna(path: Path, data: bytes, file_offset: int, byte_order: str, point
     cur.expect(b"STRC")
     n_structs = cur.count("structs")
 
-    structs: list[Struct] = []
-    by_name: dict[str, Struct] = {}
+    # The struct table is all 16-bit numbers: decode it in one go, then walk it.
+    shorts = array("h")
+    usable = (len(data) - cur.pos) // 2 * 2
+    shorts.frombytes(data[cur.pos : cur.pos + usable])
+    if (byte_order == "<") != (sys.byteorder == "little"):
+        shorts.byteswap()
+    decls: list[tuple[int, int, int]] = []
+    at = 0
+    n_types = len(types)
     for index in range(n_structs):
-        type_index, n_fields = cur.unpack("hh")
-        if not 0 <= type_index < len(types) or n_fields < 0:
-            raise cur.fail(f"struct #{index} refers to type #{type_index} of {len(types)}")
-        raw = cur.unpack(f"{2 * n_fields}h")
-        decl_pairs = list(zip(raw[0::2], raw[1::2], strict=True))
-        fields = _layout_fields(cur, index, decl_pairs, names, types, type_sizes, pointer_size)
-        s = Struct(
-            index=index,
-            name=types[type_index],
-            size=type_sizes[type_index],
-            fields=tuple(fields),
-            by_name={f.name: f for f in fields},
-        )
-        structs.append(s)
-        by_name.setdefault(s.name, s)
-    check_struct_sizes(path, structs, file_offset)
-    return SDNA(tuple(names), tuple(types), tuple(type_sizes), tuple(structs), by_name)
+        if at + 2 > len(shorts):
+            raise TruncatedBlendFileError(path, "SDNA ends inside the struct table", file_offset + cur.pos + 2 * at)
+        type_index, n_fields = shorts[at], shorts[at + 1]
+        if not 0 <= type_index < n_types or n_fields < 0:
+            raise CorruptBlendFileError(
+                path,
+                f"SDNA: struct #{index} refers to type #{type_index} of {n_types}",
+                file_offset + cur.pos + 2 * at,
+            )
+        end = at + 2 + 2 * n_fields
+        if end > len(shorts):
+            raise TruncatedBlendFileError(path, "SDNA ends inside the struct table", file_offset + cur.pos + 2 * at)
+        decls.append((type_index, at + 2, end))
+        at = end
+    return SDNA(path, file_offset, names, types, type_sizes, decls, shorts, pointer_size)
 
 
 def _layout_fields(
-    cur: _Cursor,
+    path: Path,
+    file_offset: int,
     struct_index: int,
     decl_pairs: list[tuple[int, int]],
     names: list[str],
@@ -198,11 +267,19 @@ def _layout_fields(
     offset = 0
     for type_index, name_index in decl_pairs:
         if not (0 <= type_index < len(types) and 0 <= name_index < len(names)):
-            raise cur.fail(f"struct #{struct_index} has a field with an out-of-range type or name")
+            raise CorruptBlendFileError(
+                path,
+                f"SDNA: struct #{struct_index} has a field with an out-of-range type or name",
+                file_offset,
+            )
         declaration = names[name_index]
         match = _NAME.match(declaration)
         if match is None:
-            raise cur.fail(f"struct #{struct_index} has an unreadable field name {declaration!r}")
+            raise CorruptBlendFileError(
+                path,
+                f"SDNA: struct #{struct_index} has an unreadable field name {declaration!r}",
+                file_offset,
+            )
         paren, stars, bare, call, dims_text = match.groups()
         is_function = bool(paren) and bool(call)
         dims = tuple(int(d) for d in _DIM.findall(dims_text))
@@ -224,14 +301,3 @@ def _layout_fields(
         )
         offset += size
     return fields
-
-
-def check_struct_sizes(cur_path: Path, sdna_structs: list[Struct], file_offset: int) -> None:
-    for s in sdna_structs:
-        total = sum(f.size for f in s.fields)
-        if total != s.size:
-            raise CorruptBlendFileError(
-                cur_path,
-                f"SDNA: struct {s.name} declares {s.size} bytes but its fields take {total}",
-                file_offset,
-            )

@@ -28,9 +28,9 @@ def describe(path: Path) -> dict[str, Any]:
             "endianness": bf.endianness,
             "compression": bf.compression.value,
             "blocks": len(bf.blocks),
-            "structs": len(bf.sdna.structs),
+            "structs": len(bf.sdna),
             "size": path.stat().st_size,
-            "decompressed_size": len(bf.raw),
+            "decompressed_size": bf.decompressed_size,
         }
 
 

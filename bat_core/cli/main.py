@@ -67,7 +67,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("BAT_DEBUG"):
             traceback.print_exc()
-        print(
-            f"bat: internal error: {type(exc).__name__}: {exc} (set BAT_DEBUG=1 for details)", file=sys.stderr
-        )
+        print(f"bat: internal error: {type(exc).__name__}: {exc} (set BAT_DEBUG=1 for details)", file=sys.stderr)
         return 3

@@ -86,9 +86,7 @@ def test_truncated_inside_the_header(tmp_path: Path, plain_bytes: bytes) -> None
         (b"BLENDER17_01v0500", UnsupportedBlendFileError),  # large headers need 8-byte pointers
     ],
 )
-def test_unsupported_headers(
-    tmp_path: Path, plain_bytes: bytes, header: bytes, error: type[BlendFileError]
-) -> None:
+def test_unsupported_headers(tmp_path: Path, plain_bytes: bytes, header: bytes, error: type[BlendFileError]) -> None:
     err = _expect(_write(tmp_path, "bad-header.blend", header + plain_bytes[17:]), error)
     assert err.offset is not None
 
@@ -143,7 +141,11 @@ def test_struct_size_disagreeing_with_its_fields(tmp_path: Path, plain_bytes: by
         if size > 16:
             struct.pack_into("<H", data, tlen + 2 * i, size + 8)
             break
-    _expect(_write(tmp_path, "tlen-size.blend", bytes(data)), CorruptBlendFileError)
+    path = _write(tmp_path, "tlen-size.blend", bytes(data))
+    # Struct layouts are built on first use, so the damage shows when the struct is used.
+    with open_blend(path) as bf, pytest.raises(CorruptBlendFileError, match="declares") as info:
+        _ = bf.sdna.structs
+    assert str(path) in str(info.value)
 
 
 def test_garbage_after_compression_magic(tmp_path: Path) -> None:
@@ -152,9 +154,7 @@ def test_garbage_after_compression_magic(tmp_path: Path) -> None:
 
 
 def test_compressed_non_blend_content(tmp_path: Path) -> None:
-    _expect(
-        _write(tmp_path, "zt.blend", zstandard.ZstdCompressor().compress(b"just text")), NotABlendFileError
-    )
+    _expect(_write(tmp_path, "zt.blend", zstandard.ZstdCompressor().compress(b"just text")), NotABlendFileError)
     _expect(_write(tmp_path, "gt.blend", gzip.compress(b"just text")), NotABlendFileError)
 
 

@@ -131,7 +131,8 @@ def test_library_file_is_read_too(samples: SampleSet) -> None:
 def test_opening_does_not_decode_struct_data(samples: SampleSet) -> None:
     with open_blend(samples.folder / "main.blend") as bf:
         assert bf._resolved == {}
-        assert bf._by_address is None
+        assert bf.sdna._built == {}
+        assert bf.blocks._by_address is None
 
 
 def test_sdna_sizes_are_consistent(samples: SampleSet) -> None:

@@ -28,9 +28,7 @@ def _sha(path: Path) -> str:
 
 
 @pytest.mark.parametrize("variant", ["main.blend", "main_zstd.blend", "main_gzip.blend"])
-def test_rewritten_copy_changes_only_the_field(
-    bpy50_samples: SampleSet, tmp_path: Path, variant: str
-) -> None:
+def test_rewritten_copy_changes_only_the_field(bpy50_samples: SampleSet, tmp_path: Path, variant: str) -> None:
     source = tmp_path / "src" / variant
     source.parent.mkdir()
     shutil.copy2(bpy50_samples.folder / variant, source)
@@ -41,14 +39,14 @@ def test_rewritten_copy_changes_only_the_field(
         edit = view.string_edit("name", new_path)
         copy = tmp_path / "out" / variant
         write_rewritten_copy(bf, copy, [edit])
-        original = bytes(bf.raw)
+        original = bf.content()
         compression = bf.compression
     assert _sha(source) == before, "the source file must never change"
 
     with open_blend(copy) as out:
         assert out.compression is compression
         assert _image_view(out, b"relative_tex").get_bytes("name") == new_path
-        changed = bytes(out.raw)
+        changed = out.content()
     assert len(changed) == len(original)
     diff = [i for i, (a, b) in enumerate(zip(original, changed, strict=True)) if a != b]
     assert diff, "the field must have changed"
