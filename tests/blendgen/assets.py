@@ -125,6 +125,13 @@ OSL = """shader blendgen_checker(color A = color(1, 0, 0), output color Out = 0)
 }
 """
 
+OSL_CAMERA = """shader blendgen_lens(output point position = 0, output vector direction = vector(0, 0, 1),
+                      output color throughput = 1)
+{
+    position = point(0, 0, 0);
+}
+"""
+
 
 def mdd(path: Path, vertices: list[tuple[float, float, float]], frames: int = 2) -> Path:
     """LightWave MDD point cache: big-endian frame count, point count, times, positions."""

@@ -66,7 +66,5 @@ def read_production(kind_dir: Path) -> Production:
 def read_productions(outdir: Path) -> dict[str, Production]:
     """All productions under ``outdir``, by kind name."""
     return {
-        d.name: read_production(d)
-        for d in sorted(outdir.iterdir())
-        if d.is_dir() and (d / EXPECTED_JSON).is_file()
+        d.name: read_production(d) for d in sorted(outdir.iterdir()) if d.is_dir() and (d / EXPECTED_JSON).is_file()
     }

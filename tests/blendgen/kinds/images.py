@@ -72,9 +72,7 @@ UDIM_TILES = (1001, 1002, 1011)
 def image_udim(rec: Recorder) -> None:
     folder = rec.path("tiles/x").parent
     udim_files = [assets.png(folder / f"skin.{t}.png") for t in UDIM_TILES]
-    uv_files = [
-        assets.png(folder / f"bark_u{(t - 1001) % 10 + 1}_v{(t - 1001) // 10 + 1}.png") for t in UDIM_TILES
-    ]
+    uv_files = [assets.png(folder / f"bark_u{(t - 1001) % 10 + 1}_v{(t - 1001) // 10 + 1}.png") for t in UDIM_TILES]
     blender.new_main(rec, "shot.blend")
     for name, pattern in (("skin", "//tiles/skin.<UDIM>.png"), ("bark", "//tiles/bark_<UVTILE>.png")):
         img = bpy.data.images.new(name, 4, 4, tiled=True)
@@ -192,8 +190,16 @@ def camera_background(rec: Recorder) -> None:
     bg2 = cam.background_images.new()
     bg2.source = "MOVIE_CLIP"
     bg2.clip = bpy.data.movieclips.load("//ref/plate.mp4")
+    assets.png(rec.path("ref/board.png"))
+    empty = bpy.data.objects.new("Board", None)
+    empty.empty_display_type = "IMAGE"
+    empty.data = bpy.data.images.load("//ref/board.png")
+    bpy.context.scene.collection.objects.link(empty)
     blender.save()
-    rec.note("Camera background image (Image) and background movie clip (MovieClip).")
+    rec.note(
+        "Camera background image (Image) and background movie clip (MovieClip), and an image "
+        "empty (Object.data points at an Image)."
+    )
 
 
 def legacy_texture(rec: Recorder) -> None:

@@ -47,14 +47,16 @@ def libraries(rec: Recorder) -> None:
         blender.save_as(lib)
         tex = "crate" if coll == "Props" else "skin"
         _textured_collection(coll, f"//tex/{tex}.png")
-        blender.save()
+        # chars.blend is zstd-compressed: a tracer must read compressed libraries too.
+        bpy.ops.wm.save_mainfile(compress=coll == "Chars")
     blender.new_main(rec, "shots/shot.blend")
     _link_collection(rel_lib, "Props", relative=True)
     _link_collection(abs_lib, "Chars", relative=False)
-    blender.save()
+    bpy.ops.wm.save_mainfile(compress=True)
     rec.note(
         "props.blend linked by a relative path (//../libs/props.blend), chars.blend by an absolute "
-        "one; each library's image path is relative to that library, not to the shot."
+        "one; each library's image path is relative to that library, not to the shot. shot.blend "
+        "and chars.blend are saved compressed (zstd)."
     )
 
 

@@ -83,8 +83,36 @@ def osl_script(rec: Recorder) -> None:
     internal.mode = "INTERNAL"
     internal.script = bpy.data.texts.new("inline.osl")
     blender.cube("Shaded").data.materials.append(mat)
+    assets.text(rec.path("shaders/lens.osl"), assets.OSL_CAMERA)
+    cam = bpy.data.cameras.new("Lens")
+    cam.type = "CUSTOM"
+    cam.custom_mode = "EXTERNAL"
+    cam.custom_filepath = "//shaders/lens.osl"
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("Lens", cam))
     blender.save()
-    rec.note("Script node in EXTERNAL mode (file) and one in INTERNAL mode (a Text in memory).")
+    rec.note(
+        "Script node in EXTERNAL mode (file), one in INTERNAL mode (a Text in memory), and a "
+        "custom (OSL) camera in EXTERNAL mode (Camera.custom_filepath)."
+    )
+
+
+def packed_other(rec: Recorder) -> None:
+    assets.wav(rec.path("audio/packed.wav"))
+    font = assets.font(rec.path("fonts/packed.ttf"))
+    assets.wav(rec.path("audio/loose.wav"))
+    blender.new_main(rec, "shot.blend")
+    snd = bpy.data.sounds.load("//audio/packed.wav")
+    snd.pack()
+    snd.use_fake_user = True
+    loose = bpy.data.sounds.load("//audio/loose.wav")
+    loose.use_fake_user = True
+    curve = bpy.data.curves.new("Title", "FONT")
+    curve.font = bpy.data.fonts.load(f"//fonts/{font.name}")
+    curve.font.pack()
+    bpy.context.scene.collection.objects.link(bpy.data.objects.new("Title", curve))
+    blender.save()
+    rec.packed(rec.root / "audio/packed.wav", font)
+    rec.note("A packed sound and a packed font (bSound/VFont.packedfile), still on disk; loose.wav is not packed.")
 
 
 def ies(rec: Recorder) -> None:

@@ -23,6 +23,7 @@ KIND_NAMES: tuple[str, ...] = (
     "vfont",
     "text_external",
     "osl_script",
+    "packed_other",
     "ies",
     "alembic",
     "usd",

@@ -33,6 +33,11 @@ def point_cache(rec: Recorder) -> None:
     psys.settings.count = 5
     psys.settings.frame_end = 2
     _disk_cache(psys.point_cache, "sparks")
+    # A second particle system on the same object: its cache gets the next index (_01).
+    emitter.modifiers.new("Particles2", "PARTICLE_SYSTEM")
+    psys2 = emitter.particle_systems[1]
+    psys2.settings = psys.settings
+    _disk_cache(psys2.point_cache)
     cloth = blender.cube("Cloth")
     _disk_cache(cloth.modifiers.new("Cloth", "CLOTH").point_cache)
     soft = blender.cube("Soft")
@@ -51,10 +56,16 @@ def point_cache(rec: Recorder) -> None:
 
     cache_dir = main.parent / f"blendcache_{main.stem}"
     made = sorted(cache_dir.glob("*.bphys"))
-    prefixes = {"sparks", _hexname("Cloth"), _hexname("Soft"), _hexname("Canvas")}
-    got = {p.name.split("_")[0] for p in made}
-    if got != prefixes:
-        raise AssertionError(f"point cache files {sorted(got)} != expected prefixes {sorted(prefixes)}")
+    want = {
+        ("sparks", "00"),
+        (_hexname("Emitter"), "01"),
+        (_hexname("Cloth"), "00"),
+        (_hexname("Soft"), "00"),
+        (_hexname("Canvas"), "00"),
+    }
+    got = {(p.stem.split("_")[0], p.stem.split("_")[2]) for p in made}
+    if got != want:
+        raise AssertionError(f"point cache files {sorted(got)} != expected {sorted(want)}")
 
     # Rigid body is left out: in the bpy 5.0.1 module, stepping a rigid body world and even
     # setting its point cache's use_disk_cache crash Blender (segfault).
@@ -64,13 +75,15 @@ def point_cache(rec: Recorder) -> None:
     rec.decoy(
         assets.text(cache_dir / f"{_hexname('Deleted')}_000001_00.bphys", "stale"),
         assets.text(cache_dir / "sparks_000001_00.bphys.bak", "backup"),
+        assets.text(cache_dir / "sparks_000001_07.bphys", "index 7 belongs to no cache"),
     )
     rec.unlisted(made)
     rec.note(
         "Disk point caches in blendcache_shot/: particles named 'sparks' (sparks_NNNNNN_00.bphys, "
-        "frame 0 holds particle info), cloth, soft body, dynamic paint wave surface (unnamed, so "
+        "frame 0 holds particle info), a second unnamed particle system on the same object "
+        "(456D6974746572_NNNNNN_01.bphys: index 1), cloth, soft body, dynamic paint wave surface (unnamed, so "
         "the owner object's name in upper-case hex). Rigid body is missing (crashes bpy). A "
-        "deleted object's cache file and a .bak file are decoys. "
+        "deleted object's cache file, a .bak file and a 'sparks' file with index 07 are decoys. "
         "blend_paths lists each cache's empty path as '' (dropped here)."
     )
 
