@@ -66,12 +66,23 @@ def ensure_saved(op: Any, context: Any) -> Path:
     if not bpy.data.filepath:
         raise AddonError("This blend file was never saved: save it first, BAT packs the file on disk")
     blend = Path(bpy.data.filepath)
+    policy = unsaved_policy(context)
+    if bpy.app.background:
+        # Blender does not track edits in background mode: bpy.data.is_dirty is True even right
+        # after loading a file. So a batch run packs the file as saved, and says so, unless the
+        # policy is to save first.
+        if policy == "SAVE":
+            save_or_fail(blend)
+        else:
+            print(
+                f"BAT: packing {blend} as saved on disk; a script that changed it must save it "
+                "first (bpy.ops.wm.save_mainfile()) or set 'Unsaved Changes' to 'Save First'",
+                flush=True,
+            )
+        return blend
     if bpy.data.is_dirty:
-        policy = unsaved_policy(context)
         if policy == "SAVE" or (policy == "ASK" and op.save_confirmed):
-            result = bpy.ops.wm.save_mainfile()
-            if "FINISHED" not in result or bpy.data.is_dirty:
-                raise AddonError(f"{blend}: saving failed, nothing was packed")
+            save_or_fail(blend)
         elif policy == "ASK":
             raise AddonError(
                 f"{blend} has unsaved changes: save it first (or set the BAT preference "
@@ -82,6 +93,15 @@ def ensure_saved(op: Any, context: Any) -> Path:
     return blend
 
 
+def save_or_fail(blend: Path) -> None:
+    try:
+        result = bpy.ops.wm.save_mainfile()
+    except RuntimeError as ex:
+        raise AddonError(f"{blend}: saving failed, nothing was packed: {ex}") from None
+    if "FINISHED" not in result:
+        raise AddonError(f"{blend}: saving failed, nothing was packed")
+
+
 def require_online(target: str) -> None:
     if not bpy.app.online_access:
         raise AddonError(
@@ -90,9 +110,7 @@ def require_online(target: str) -> None:
         )
 
 
-def store_summary(
-    context: Any, status: str, message: str, summary: JobSummary | None, operation: str
-) -> None:
+def store_summary(context: Any, status: str, message: str, summary: JobSummary | None, operation: str) -> None:
     result = context.window_manager.bat_result
     result.status = status
     result.message = message

@@ -10,6 +10,7 @@ import bpy
 from bpy.props import BoolProperty, StringProperty
 
 from ..ui import preferences
+from ..ui.properties import path_options
 from ._errors import AddonError
 from .base import JobOperator, abspath, environment, explicit, flag
 from .core_calls import CheckRequest, check_work
@@ -25,12 +26,12 @@ class BAT_OT_check_dependencies(JobOperator, bpy.types.Operator):  # noqa: N801 
     operation = "check"
     title = "Check Dependencies"
 
-    project: StringProperty(name="Project Root", subtype="DIR_PATH", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    project: StringProperty(name="Project Root", subtype="DIR_PATH", options=path_options("SKIP_SAVE"))  # type: ignore[valid-type]
     strict: BoolProperty(  # type: ignore[valid-type]
         name="Strict", options={"SKIP_SAVE"}, description="Fail when a referenced file is missing (for CI)"
     )
     export_json: StringProperty(  # type: ignore[valid-type]
-        name="Export JSON", subtype="FILE_PATH", options={"SKIP_SAVE"},
+        name="Export JSON", subtype="FILE_PATH", options=path_options("SKIP_SAVE"),
         description="Also write the result to this JSON file when done",
     )  # fmt: skip
 
@@ -69,7 +70,7 @@ class BAT_OT_export_report(bpy.types.Operator):  # noqa: N801 - Blender requires
     bl_label = "Export BAT Report"
     bl_options: ClassVar[set[str]] = {"REGISTER"}
 
-    filepath: StringProperty(subtype="FILE_PATH", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    filepath: StringProperty(subtype="FILE_PATH", options=path_options("SKIP_SAVE"))  # type: ignore[valid-type]
     filter_glob: StringProperty(default="*.json", options={"HIDDEN"})  # type: ignore[valid-type]
 
     @classmethod

@@ -11,6 +11,7 @@ import bpy
 from bpy.props import BoolProperty, StringProperty
 
 from ..ui import preferences
+from ..ui.properties import path_options
 from ._errors import AddonError
 from .base import JobOperator, abspath, environment, explicit, flag, require_online, setting
 from .core_calls import PackRequest, pack_work
@@ -22,7 +23,7 @@ class PackOperator(JobOperator):
     """Properties every pack shares; unset ones fall back to the N-panel settings."""
 
     project: StringProperty(  # type: ignore[valid-type]
-        name="Project Root", subtype="DIR_PATH", options={"SKIP_SAVE"},
+        name="Project Root", subtype="DIR_PATH", options=path_options("SKIP_SAVE"),
         description="Folder whose layout the pack keeps (default: BAT panel, then preferences)",
     )  # fmt: skip
     exclude: StringProperty(  # type: ignore[valid-type]
@@ -30,12 +31,8 @@ class PackOperator(JobOperator):
     )
     relative_only: BoolProperty(name="Relative Only", options={"SKIP_SAVE"})  # type: ignore[valid-type]
     noop: BoolProperty(name="Dry Run", options={"SKIP_SAVE"}, description="Write and send nothing")  # type: ignore[valid-type]
-    compress: BoolProperty(
-        name="Compress", options={"SKIP_SAVE"}, description="Compress rewritten blend files"
-    )  # type: ignore[valid-type]
-    strict: BoolProperty(
-        name="Strict", options={"SKIP_SAVE"}, description="Fail when a referenced file is missing"
-    )  # type: ignore[valid-type]
+    compress: BoolProperty(name="Compress", options={"SKIP_SAVE"}, description="Compress rewritten blend files")  # type: ignore[valid-type]
+    strict: BoolProperty(name="Strict", options={"SKIP_SAVE"}, description="Fail when a referenced file is missing")  # type: ignore[valid-type]
     verify: BoolProperty(name="Verify", options={"SKIP_SAVE"}, description="Check the pack after sending it")  # type: ignore[valid-type]
 
     network: ClassVar[bool] = False
@@ -124,7 +121,7 @@ class BAT_OT_pack_directory(PackOperator, bpy.types.Operator):  # noqa: N801 - B
     title = "Pack to Directory"
     dialog_props = ("directory",)
 
-    directory: StringProperty(name="Directory", subtype="DIR_PATH", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    directory: StringProperty(name="Directory", subtype="DIR_PATH", options=path_options("SKIP_SAVE"))  # type: ignore[valid-type]
 
     def _location(self, context: Any) -> str:
         return explicit(self, "directory") or context.scene.bat_settings.directory
@@ -152,7 +149,7 @@ class BAT_OT_pack_zip(PackOperator, bpy.types.Operator):  # noqa: N801 - Blender
     title = "Pack to ZIP"
     dialog_props = ("filepath",)
 
-    filepath: StringProperty(name="ZIP File", subtype="FILE_PATH", options={"SKIP_SAVE"})  # type: ignore[valid-type]
+    filepath: StringProperty(name="ZIP File", subtype="FILE_PATH", options=path_options("SKIP_SAVE"))  # type: ignore[valid-type]
 
     def _location(self, context: Any) -> str:
         return explicit(self, "filepath") or context.scene.bat_settings.zip_path

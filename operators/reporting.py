@@ -26,9 +26,7 @@ def _where(summary: JobSummary) -> str:
 
 def headline(summary: JobSummary) -> str:
     if summary.operation == "check":
-        counts = {
-            c: sum(1 for d in summary.dependencies if d.category == c) for c in ("missing", "outside_project")
-        }
+        counts = {c: sum(1 for d in summary.dependencies if d.category == c) for c in ("missing", "outside_project")}
         absolute = sum(1 for d in summary.dependencies if d.category == "absolute")
         return (
             f"Checked {summary.target}: {counts['missing']} missing, "

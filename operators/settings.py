@@ -34,9 +34,7 @@ ENVIRONMENT: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def resolve(
-    name: str, *, explicit: str = "", scene: str = "", preference: str = "", env: Mapping[str, str]
-) -> str:
+def resolve(name: str, *, explicit: str = "", scene: str = "", preference: str = "", env: Mapping[str, str]) -> str:
     """The value of setting ``name`` by the precedence in the module docstring ("" if none)."""
     bat_var, generic = ENVIRONMENT.get(name, ("", ()))
     candidates = [explicit, scene, env.get(bat_var, "") if bat_var else "", preference]
@@ -74,9 +72,7 @@ def shaman_target(url: str, checkout_path: str) -> str:
     elif scheme in ("shaman", "shaman+http", "shaman+https"):
         base = url
     else:
-        raise AddonError(
-            f"Shaman URL {url!r}: expected http://, https:// or shaman:// followed by host[:port]"
-        )
+        raise AddonError(f"Shaman URL {url!r}: expected http://, https:// or shaman:// followed by host[:port]")
     if not urlsplit(base).hostname:
         raise AddonError(f"Shaman URL {url!r}: no host name")
     base = base.split("#", 1)[0]

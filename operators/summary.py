@@ -58,15 +58,9 @@ def _describe(item: object) -> tuple[str, str]:
     """(path, owner) of a dependency item: a path-like, or an object with path and owner fields."""
     if isinstance(item, (str, bytes, PurePath)):
         return _text(item), ""
-    path = next(
-        (getattr(item, n) for n in ("path", "abspath", "filepath", "asset_path") if hasattr(item, n)), item
-    )
+    path = next((getattr(item, n) for n in ("path", "abspath", "filepath", "asset_path") if hasattr(item, n)), item)
     owners: object = next(
-        (
-            getattr(item, n)
-            for n in ("owner", "owners", "datablock", "datablocks", "users")
-            if hasattr(item, n)
-        ),
+        (getattr(item, n) for n in ("owner", "owners", "datablock", "datablocks", "users") if hasattr(item, n)),
         "",
     )
     if isinstance(owners, (list, tuple, set, frozenset)):
@@ -112,9 +106,7 @@ CHECK_CATEGORIES = ("missing", "outside_project", "absolute")
 
 
 def from_trace_result(blend: str, result: object) -> JobSummary:
-    deps = tuple(
-        Dependency(cat, *_describe(item)) for cat in CHECK_CATEGORIES for item in _items(result, cat)
-    )
+    deps = tuple(Dependency(cat, *_describe(item)) for cat in CHECK_CATEGORIES for item in _items(result, cat))
     return JobSummary(
         operation="check",
         target=blend,

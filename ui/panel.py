@@ -78,9 +78,7 @@ def draw_result(layout: Any, result: Any) -> None:
     if result.status == "NONE":
         layout.label(text="Nothing packed or checked yet")
         return
-    icon = {"OK": "CHECKMARK", "WARNING": "ERROR", "FAILED": "CANCEL", "CANCELLED": "X"}.get(
-        result.status, "INFO"
-    )
+    icon = {"OK": "CHECKMARK", "WARNING": "ERROR", "FAILED": "CANCEL", "CANCELLED": "X"}.get(result.status, "INFO")
     col = layout.column(align=True)
     col.label(text=result.message, icon=icon)
     if result.target:
@@ -92,9 +90,7 @@ def draw_result(layout: Any, result: Any) -> None:
     if result.files_total:
         col.label(text=f"{result.files_total} files, {human_bytes(int(result.bytes_total or 0))}")
     if result.uploaded_files:
-        col.label(
-            text=f"Uploaded {result.uploaded_files} files, {human_bytes(int(result.uploaded_bytes or 0))}"
-        )
+        col.label(text=f"Uploaded {result.uploaded_files} files, {human_bytes(int(result.uploaded_bytes or 0))}")
     for category, label in CATEGORY_LABELS.items():
         items = [d for d in result.dependencies if d.category == category]
         if not items:

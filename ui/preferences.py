@@ -26,8 +26,7 @@ class BAT_AP_preferences(bpy.types.AddonPreferences):  # noqa: N801 - Blender re
 
     shaman_url: StringProperty(  # type: ignore[valid-type]
         name="Shaman URL",
-        description="Flamenco Manager / Shaman server, e.g. http://flamenco.local:8080/"
-        + env_hint("shaman_url"),
+        description="Flamenco Manager / Shaman server, e.g. http://flamenco.local:8080/" + env_hint("shaman_url"),
     )
     shaman_token: StringProperty(  # type: ignore[valid-type]
         name="Shaman Token",
@@ -85,9 +84,7 @@ class BAT_AP_preferences(bpy.types.AddonPreferences):  # noqa: N801 - Blender re
         box.prop(self, "cache_dir")
         box.prop(self, "unsaved_policy")
         col = layout.column(align=True)
-        col.label(
-            text="BAT_SHAMAN_URL, BAT_SHAMAN_TOKEN, BAT_S3_*, BAT_PROJECT_ROOT and BAT_CACHE_DIR", icon="INFO"
-        )
+        col.label(text="BAT_SHAMAN_URL, BAT_SHAMAN_TOKEN, BAT_S3_*, BAT_PROJECT_ROOT and BAT_CACHE_DIR", icon="INFO")
         col.label(text="override these settings; AWS_* variables fill in only what is empty here.")
 
 

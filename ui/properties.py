@@ -14,6 +14,25 @@ from bpy.props import (
     StringProperty,
 )
 
+
+def _supports_blend_relative_option() -> bool:
+    try:
+        StringProperty(options={"PATH_SUPPORTS_BLEND_RELATIVE"})
+    except TypeError:
+        return False
+    return True
+
+
+# Blender 4.5+ warns about '//' in path properties that do not declare this option; older
+# versions (4.2-4.4) do not know the option at all and accept '//' anyway.
+_BLEND_RELATIVE = {"PATH_SUPPORTS_BLEND_RELATIVE"} if _supports_blend_relative_option() else set()
+
+
+def path_options(*extra: str) -> set[str]:
+    """Options for a path property that may hold '//' (relative to the blend file)."""
+    return {*_BLEND_RELATIVE, *extra}
+
+
 TARGETS = [
     (
         "SHAMAN",
@@ -36,8 +55,8 @@ class BAT_PG_settings(bpy.types.PropertyGroup):  # noqa: N801 - Blender requires
         name="Checkout Path",
         description="Where the pack appears on the Shaman server (empty: the core picks one)",
     )
-    directory: StringProperty(name="Directory", subtype="DIR_PATH")  # type: ignore[valid-type]
-    zip_path: StringProperty(name="ZIP File", subtype="FILE_PATH")  # type: ignore[valid-type]
+    directory: StringProperty(name="Directory", subtype="DIR_PATH", options=path_options())  # type: ignore[valid-type]
+    zip_path: StringProperty(name="ZIP File", subtype="FILE_PATH", options=path_options())  # type: ignore[valid-type]
     s3_path: StringProperty(  # type: ignore[valid-type]
         name="S3 Path", description="Key prefix inside the bucket set in the preferences"
     )
@@ -45,6 +64,7 @@ class BAT_PG_settings(bpy.types.PropertyGroup):  # noqa: N801 - Blender requires
         name="Project Root",
         description="Folder whose layout the pack keeps (empty: the preference, else the blend's folder)",
         subtype="DIR_PATH",
+        options=path_options(),
     )
     exclude: StringProperty(  # type: ignore[valid-type]
         name="Exclude", description="Glob patterns of files to leave out, separated by ';'"

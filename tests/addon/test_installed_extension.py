@@ -42,9 +42,7 @@ def test_the_zip_installs_and_enables_as_an_extension_package(facts: dict[str, A
 def test_every_operator_is_registered_with_its_properties(facts: dict[str, Any]) -> None:
     assert facts["installed"]["operators"] == OPERATORS
     props = facts["operator_properties"]
-    assert {"shaman_url", "checkout_path", "strict", "noop", "project", "exclude"} <= set(
-        props["pack_send_shaman"]
-    )
+    assert {"shaman_url", "checkout_path", "strict", "noop", "project", "exclude"} <= set(props["pack_send_shaman"])
     assert "directory" in props["pack_directory"] and "filepath" in props["pack_zip"]
     assert {"bucket", "path", "endpoint", "region"} <= set(props["pack_s3"])
     assert {"project", "strict", "export_json"} <= set(props["check_dependencies"])
@@ -77,9 +75,7 @@ def drawn_operators(drawn: dict[str, Any]) -> list[str]:
 
 
 @pytest.mark.parametrize("when", ["drawn", "drawn_after_reenable"])
-def test_the_file_menu_offers_shaman_and_a_submenu_with_the_other_targets(
-    facts: dict[str, Any], when: str
-) -> None:
+def test_the_file_menu_offers_shaman_and_a_submenu_with_the_other_targets(facts: dict[str, Any], when: str) -> None:
     drawn = facts[when]
     assert drawn["file_menu"]["problems"] == []
     assert drawn_operators(drawn["file_menu"]) == ["bat.pack_send_shaman"]

@@ -193,11 +193,7 @@ def test_the_view_estimates_rate_and_eta_when_the_core_gives_none() -> None:
     view = ProgressView(clock=clock)
     view.apply(ProgressEvent(Stage.TRANSFER, files_total=4, bytes_total=4_000_000))
     clock.now += 2.0
-    view.apply(
-        ProgressEvent(
-            Stage.TRANSFER, files_done=1, files_total=4, bytes_done=1_000_000, bytes_total=4_000_000
-        )
-    )
+    view.apply(ProgressEvent(Stage.TRANSFER, files_done=1, files_total=4, bytes_done=1_000_000, bytes_total=4_000_000))
     assert view.rate == pytest.approx(500_000)
     assert view.eta_seconds == pytest.approx(6.0)
     assert view.factor == pytest.approx(0.25)
@@ -206,9 +202,7 @@ def test_the_view_estimates_rate_and_eta_when_the_core_gives_none() -> None:
 
 def test_the_view_prefers_the_cores_rate_and_keeps_worker_errors() -> None:
     view = ProgressView(clock=FakeClock())
-    view.apply(
-        ProgressEvent(Stage.HASH, bytes_done=10, bytes_total=20, rate_bytes_per_s=5.0, error="a.png: gone")
-    )
+    view.apply(ProgressEvent(Stage.HASH, bytes_done=10, bytes_total=20, rate_bytes_per_s=5.0, error="a.png: gone"))
     assert view.rate == 5.0 and view.eta_seconds == pytest.approx(2.0)
     assert view.errors == ["a.png: gone"]
 

@@ -18,9 +18,7 @@ PKG = f"bl_ext.{REPO_NAME}.{EXT_ID}"
 
 
 def install(zip_path: str) -> None:
-    result = bpy.ops.extensions.package_install_files(
-        filepath=zip_path, repo=REPO_NAME, enable_on_install=True
-    )
+    result = bpy.ops.extensions.package_install_files(filepath=zip_path, repo=REPO_NAME, enable_on_install=True)
     assert result == {"FINISHED"}, result
 
 
@@ -130,20 +128,32 @@ class RecordingOperator:
 
 
 def make_production(folder: Path) -> Path:
-    """A real .blend saved by Blender that uses one existing and one missing image."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """A real .blend saved by Blender using three images: one next to it (relative path), one
+    missing, and one outside the folder by absolute path. Writes ``shot.deps.json``, what
+    Blender itself says the file uses, for the stand-in core."""
     textures = folder / "textures"
-    textures.mkdir(exist_ok=True)
-    image = bpy.data.images.new("brick", 8, 8)
-    image.filepath_raw = str(textures / "brick.png")
-    image.file_format = "PNG"
-    image.save()
-    image.filepath = "//textures/brick.png"
+    textures.mkdir(parents=True, exist_ok=True)
+    library = folder.parent / "library"
+    library.mkdir(exist_ok=True)
+    images = []
+    for name, disk, stored in [
+        ("brick", textures / "brick.png", "//textures/brick.png"),
+        ("sky", library / "sky.png", str(library / "sky.png")),
+    ]:
+        image = bpy.data.images.new(name, 8, 8)
+        image.filepath_raw = str(disk)
+        image.file_format = "PNG"
+        image.save()
+        image.filepath = stored
+        images.append(image)
     gone = bpy.data.images.new("gone", 4, 4)
     gone.source = "FILE"
     gone.filepath = "//textures/gone.png"
-    for img in (image, gone):
-        img.use_fake_user = True
+    images.append(gone)
+    for image in images:
+        image.use_fake_user = True
     blend = folder / "shot.blend"
-    bpy.ops.wm.save_as_mainfile(filepath=str(blend))
+    bpy.ops.wm.save_as_mainfile(filepath=str(blend), relative_remap=False)
+    deps = [{"path": img.filepath, "owner": f"IM{img.name}"} for img in bpy.data.images if img.filepath]
+    blend.with_suffix(".deps.json").write_text(json.dumps(deps), encoding="utf-8")
     return blend

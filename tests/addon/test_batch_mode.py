@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The operators in background mode (farm/CI): synchronous, progress on stdout, bpy.ops raising
+on every failure so `--python-exit-code` makes Blender exit non-zero.
+
+The packing core is not written yet, so the probe puts a small stand-in with the planned
+``bat_core.api`` interface in its place (probes/standin_api.py); what is checked here is the
+add-on's side: what reaches the core, and what the user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.bpy
+
+TOKEN = "tok-very-secret-4711"
+SECRET = "s3-secret-value-0815"
+
+
+@pytest.fixture(scope="module")
+def facts(extension_zip: Path, probe: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work = tmp_path_factory.mktemp("batch")
+    env = {
+        "BAT_STANDIN_LOG": str(work / "standin.log"),
+        "BAT_SHAMAN_URL": "http://127.0.0.1:8123/",
+        "BAT_SHAMAN_TOKEN": TOKEN,
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+    }
+    found: dict[str, Any] = probe("batch", work / "user", str(extension_zip), env=env)
+    found["work"] = str(work)
+    return found
+
+
+def test_a_never_saved_file_is_refused(facts: dict[str, Any]) -> None:
+    assert "never saved" in facts["never_saved"]["raised"]
+    assert facts["never_saved"]["result"]["status"] == "FAILED"
+
+
+def test_without_the_core_the_operator_raises_a_clear_error(facts: dict[str, Any]) -> None:
+    raised = facts["core_missing"]["raised"]
+    assert "packing core is not available" in raised and "bat_core.api" in raised
+    assert "Traceback" not in raised
+
+
+def test_pack_to_directory_runs_synchronously_and_prints_progress(facts: dict[str, Any]) -> None:
+    assert facts["directory"]["returned"] == ["FINISHED"]
+    assert facts["directory_files"] == ["_outside", "_outside/sky.png", "shot.blend", "textures", "textures/brick.png"]
+    (call,) = facts["directory_calls"]
+    assert call["target"] == str(Path(facts["work"]) / "out-dir")
+    assert call["blend"] == str(Path(facts["work"]) / "project" / "shot.blend")
+    assert call["cache_dir"].endswith("blender_asset_tracer/checksum-cache")
+    assert "BAT: [trace] 0/3 files - 3 dependencies" in facts["_stdout"]
+    assert "BAT: [transfer] 1/3 files" in facts["_stdout"]
+    result = facts["directory"]["result"]
+    assert result["status"] == "WARNING" and result["files_total"] == 3
+    assert result["dependencies"] == [["missing", "//textures/gone.png", ""]]
+
+
+def test_strict_mode_with_missing_files_raises(facts: dict[str, Any]) -> None:
+    raised = facts["strict"]["raised"]
+    assert "1 missing file(s), strict mode: //textures/gone.png" in raised
+    assert facts["strict"]["result"]["status"] == "FAILED"
+
+
+def test_a_core_error_raises_with_the_cores_message(facts: dict[str, Any]) -> None:
+    assert facts["core_error"]["raised"].strip().endswith("a-file: exists and is a file, not a directory")
+
+
+def test_pack_to_zip_adds_the_extension_and_writes_the_zip(facts: dict[str, Any]) -> None:
+    assert facts["zip"]["returned"] == ["FINISHED"]
+    assert facts["zip"]["result"]["target"] == str(Path(facts["work"]) / "pack.zip")
+    assert facts["zip_names"] == ["_outside/sky.png", "shot.blend", "textures/brick.png"]
+
+
+def test_shaman_needs_online_access_and_says_how_to_enable_it(facts: dict[str, Any]) -> None:
+    raised = facts["shaman_offline"]["raised"]
+    assert "online access is off" in raised and "--online-mode" in raised
+    assert facts["shaman_offline_calls"] == []
+
+
+def test_shaman_target_and_token_come_from_the_environment(facts: dict[str, Any]) -> None:
+    assert facts["shaman"]["returned"] == ["FINISHED"]
+    (call,) = facts["shaman_calls"]
+    assert call["target"] == "shaman+http://127.0.0.1:8123/#shots/010"
+    assert call["shaman_token"] == TOKEN
+    assert facts["shaman"]["result"]["checkout_path"] == "shots/010"
+
+
+def test_s3_bucket_and_endpoint_from_the_operator_keys_from_aws_variables(facts: dict[str, Any]) -> None:
+    (call,) = facts["s3_calls"]
+    assert call["target"] == "s3://renders/shot/010"
+    assert call["s3_endpoint"] == "http://127.0.0.1:9"
+    assert (call["s3_access_key"], call["s3_secret_key"]) == ("AKIDEXAMPLE", SECRET)
+
+
+def test_secrets_never_reach_the_console(facts: dict[str, Any]) -> None:
+    assert TOKEN not in facts["_stdout"] and SECRET not in facts["_stdout"]
+
+
+def test_the_n_panel_settings_apply_and_operator_properties_override_them(facts: dict[str, Any]) -> None:
+    (scene_call,) = facts["scene_settings_calls"]
+    work = Path(facts["work"])
+    assert scene_call["target"] == str(work / "out-scene")
+    assert scene_call["exclude"] == ["*.psd", "cache/*"]
+    assert scene_call["project"] == str(work / "project")  # "//" resolved against the blend file
+    assert scene_call["noop"] is True
+    assert facts["scene_settings"]["result"]["message"].startswith("BAT: Dry run: would pack 3 files")
+    (override,) = facts["override_calls"]
+    assert override["noop"] is False and override["exclude"] == ["*.exr"]
+
+
+def test_batch_mode_packs_the_saved_file_unless_told_to_save_first(facts: dict[str, Any]) -> None:
+    assert facts["unsaved_ask"]["returned"] == ["FINISHED"] and not facts["saved_by_ask"]
+    assert "packing" in facts["_stdout"] and "as saved on disk" in facts["_stdout"]
+    assert facts["unsaved_save"]["returned"] == ["FINISHED"] and facts["saved_by_save"]
+
+
+def test_check_dependencies_lists_problems_with_owners_and_exports_json(facts: dict[str, Any]) -> None:
+    work = Path(facts["work"])
+    sky = str(work / "library" / "sky.png")
+    assert facts["check"]["returned"] == ["FINISHED"]
+    assert facts["check"]["result"]["dependencies"] == [
+        ["missing", "//textures/gone.png", "IMgone"],
+        ["outside_project", sky, "IMsky"],
+        ["absolute", sky, "IMsky"],
+    ]
+    assert facts["check_calls"] == [
+        {"call": "check", "blend": str(work / "project" / "shot.blend"), "project": str(work / "project")}
+    ]
+    report = facts["check_report"]
+    assert report["operation"] == "check" and report["missing"] == ["//textures/gone.png"]
+    assert [d["category"] for d in report["dependencies"]] == ["missing", "outside_project", "absolute"]
+    assert "raised" in facts["check_strict"] and "1 missing file(s)" in facts["check_strict"]["raised"]
