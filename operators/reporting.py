@@ -45,7 +45,7 @@ def verdict(outcome: Outcome) -> Verdict:
     if outcome.error:
         return Verdict("ERROR", "FAILED", f"BAT: {outcome.error}", finished=False)
     if outcome.cancelled or outcome.summary is None:
-        return Verdict("WARNING", "CANCELLED", "BAT: cancelled; nothing that looks complete was left", False)
+        return Verdict("WARNING", "CANCELLED", "BAT: cancelled by the user", finished=False)
     summary = outcome.summary
     text = "BAT: " + headline(summary)
     if summary.operation == "check":
