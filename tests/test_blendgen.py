@@ -10,8 +10,6 @@ import pytest
 from blendgen.kinds.names import KIND_NAMES
 from blendgen.production import Production
 
-pytestmark = pytest.mark.bpy
-
 BLEND_MAGIC = b"BLENDER"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -26,10 +24,12 @@ def _each(productions: dict[str, Production]) -> list[Production]:
     return [productions[k] for k in KIND_NAMES]
 
 
+@pytest.mark.bpy
 def test_every_kind_was_built(productions: dict[str, Production]) -> None:
     assert sorted(productions) == sorted(KIND_NAMES)
 
 
+@pytest.mark.bpy
 def test_main_files_are_blend_files_inside_their_kind_folder(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         assert prod.main.is_file(), prod.kind
@@ -37,17 +37,20 @@ def test_main_files_are_blend_files_inside_their_kind_folder(productions: dict[s
         assert _head(prod.main, 7) == BLEND_MAGIC or _head(prod.main, 4) == ZSTD_MAGIC, prod.kind
 
 
+@pytest.mark.bpy
 def test_every_expected_file_exists_and_is_not_empty(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         for f in prod.expected_files:
             assert f.is_file() and f.stat().st_size > 0, f"{prod.kind}: {f}"
 
 
+@pytest.mark.bpy
 def test_every_production_expects_something(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         assert prod.expected_files, prod.kind
 
 
+@pytest.mark.bpy
 def test_each_oracle_path_exists_or_is_declared_missing(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         missing = {os.path.normpath(p) for p in prod.missing}
@@ -61,6 +64,7 @@ def test_each_oracle_path_exists_or_is_declared_missing(productions: dict[str, P
                 assert Path(key).is_file(), f"{prod.kind}: oracle entry {entry} is not a file"
 
 
+@pytest.mark.bpy
 def test_expected_files_are_the_oracle_expanded_plus_unlisted_files(
     productions: dict[str, Production],
 ) -> None:
@@ -75,6 +79,7 @@ def test_expected_files_are_the_oracle_expanded_plus_unlisted_files(
         assert set(prod.expected_files) == want, prod.kind
 
 
+@pytest.mark.bpy
 def test_decoys_exist_and_are_never_expected(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         expected = set(prod.expected_files) | set(prod.expected_all_library_data)
@@ -83,6 +88,7 @@ def test_decoys_exist_and_are_never_expected(productions: dict[str, Production])
             assert d not in expected, f"{prod.kind}: decoy {d}"
 
 
+@pytest.mark.bpy
 def test_packed_files_are_not_expected(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         for p in prod.packed:
@@ -90,18 +96,21 @@ def test_packed_files_are_not_expected(productions: dict[str, Production]) -> No
             assert os.path.normpath(p) not in {os.path.normpath(o) for o in prod.oracle}
 
 
+@pytest.mark.bpy
 def test_missing_files_are_absent(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         for p in prod.missing:
             assert not p.exists(), f"{prod.kind}: {p}"
 
 
+@pytest.mark.bpy
 def test_all_files_of_a_production_live_in_its_folder(productions: dict[str, Production]) -> None:
     for prod in _each(productions):
         for p in (*prod.expected_files, *prod.decoys, *prod.missing, *prod.packed):
             assert p.is_relative_to(prod.root), f"{prod.kind}: {p}"
 
 
+@pytest.mark.bpy
 def test_pngs_are_real_pngs(productions: dict[str, Production]) -> None:
     pngs = [f for prod in _each(productions) for f in prod.expected_files if f.suffix == ".png"]
     assert len(pngs) > 20
@@ -109,6 +118,7 @@ def test_pngs_are_real_pngs(productions: dict[str, Production]) -> None:
         assert _head(f) == PNG_MAGIC, f
 
 
+@pytest.mark.bpy
 def test_udim_expects_listed_tiles_but_not_a_tile_outside_the_tile_list(
     productions: dict[str, Production],
 ) -> None:
@@ -121,6 +131,7 @@ def test_udim_expects_listed_tiles_but_not_a_tile_outside_the_tile_list(
     assert any("<UDIM>" in o for o in prod.oracle) and any("<UVTILE>" in o for o in prod.oracle)
 
 
+@pytest.mark.bpy
 def test_image_sequence_expects_every_frame_and_no_lookalike(productions: dict[str, Production]) -> None:
     prod = productions["image_sequence"]
     names = sorted(f.name for f in prod.expected_files)
@@ -128,6 +139,7 @@ def test_image_sequence_expects_every_frame_and_no_lookalike(productions: dict[s
     assert len(prod.oracle) == 1 and prod.oracle[0].endswith("walk.0001.png")
 
 
+@pytest.mark.bpy
 def test_library_chain_reaches_the_second_library_but_not_unused_data(
     productions: dict[str, Production],
 ) -> None:
@@ -139,6 +151,7 @@ def test_library_chain_reaches_the_second_library_but_not_unused_data(
     assert extra == {"unused.png", "unused_b.png"}
 
 
+@pytest.mark.bpy
 def test_packed_library_is_packed_but_its_image_is_a_dependency(productions: dict[str, Production]) -> None:
     prod = productions["library_packed"]
     assert [p.name for p in prod.packed] == ["packed_lib.blend"]
@@ -146,12 +159,14 @@ def test_packed_library_is_packed_but_its_image_is_a_dependency(productions: dic
     assert prod.packed[0].is_file()  # still on disk, yet not a dependency
 
 
+@pytest.mark.bpy
 def test_missing_production_names_the_absent_image_and_library(productions: dict[str, Production]) -> None:
     prod = productions["missing"]
     assert sorted(p.name for p in prod.missing) == ["gone.blend", "gone.png"]
     assert [f.name for f in prod.expected_files] == ["present.png"]
 
 
+@pytest.mark.bpy
 def test_caches_blender_does_not_list_are_still_expected(productions: dict[str, Production]) -> None:
     pc = productions["point_cache"]
     assert pc.oracle == ()
@@ -161,6 +176,7 @@ def test_caches_blender_does_not_list_are_still_expected(productions: dict[str, 
     assert any("custom_bake" in f.parts for f in bake.expected_files)
 
 
+@pytest.mark.bpy
 def test_directory_entries_expand_to_the_files_inside(productions: dict[str, Production]) -> None:
     for kind in ("ocean", "fluid", "point_cache_external"):
         prod = productions[kind]
@@ -168,3 +184,23 @@ def test_directory_entries_expand_to_the_files_inside(productions: dict[str, Pro
         folder = Path(entry)
         assert folder.is_dir(), kind
         assert prod.expected_files and all(f.is_relative_to(folder) for f in prod.expected_files), kind
+
+
+@pytest.mark.parametrize("bad", ["no_such_kind"])
+def test_generator_rejects_an_unknown_kind_by_name(tmp_path: Path, bad: str) -> None:
+    import subprocess
+    import sys
+
+    from blendgen.fixture import TESTS_DIR
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "blendgen.make", str(tmp_path / "out"), bad],
+        cwd=TESTS_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert bad in proc.stderr and "image_udim" in proc.stderr
+    assert not (tmp_path / "out").exists()

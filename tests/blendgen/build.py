@@ -1,16 +1,20 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Child process: build one kind with bpy, re-open it, ask Blender, write expected.json.
+"""Child process: build kinds with bpy, re-open each, ask Blender, write expected.json.
 
-    python -m blendgen.build OUTDIR KIND
+    python -m blendgen.build OUTDIR KIND [KIND ...]
 
-One kind per process: bpy is global state, and some simulations can crash Blender; a crash
-then costs one kind, not the run.
+Kinds are built one after the other from an empty factory file (bpy is global state; importing
+it once per process saves most of the time). A Python error fails that kind only; a crash of
+Blender ends the process, and the parent retries the kinds that got no expected.json alone.
+Prints one ``RESULT <kind> ok|FAILED <seconds>`` line per kind.
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
+import time
+import traceback
 from pathlib import Path
 
 import bpy
@@ -36,15 +40,26 @@ def build(outdir: Path, kind: str) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print("usage: python -m blendgen.build OUTDIR KIND", file=sys.stderr)
+    if len(argv) < 2:
+        print("usage: python -m blendgen.build OUTDIR KIND [KIND ...]", file=sys.stderr)
         return 2
-    outdir, kind = Path(argv[0]).resolve(), argv[1]
-    if kind not in BUILDERS:
-        print(f"unknown kind {kind!r}; known: {', '.join(sorted(BUILDERS))}", file=sys.stderr)
+    outdir, kinds = Path(argv[0]).resolve(), argv[1:]
+    unknown = [k for k in kinds if k not in BUILDERS]
+    if unknown:
+        print(f"unknown kind(s) {unknown}; known: {', '.join(sorted(BUILDERS))}", file=sys.stderr)
         return 2
-    print(build(outdir, kind))
-    return 0
+    failed = 0
+    for kind in kinds:
+        start = time.monotonic()
+        try:
+            build(outdir, kind)
+            status = "ok"
+        except Exception:
+            print(f"--- {kind} ---", file=sys.stderr)
+            traceback.print_exc()
+            status, failed = "FAILED", failed + 1
+        print(f"RESULT {kind} {status} {time.monotonic() - start:.1f}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
