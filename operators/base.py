@@ -68,9 +68,9 @@ def ensure_saved(op: Any, context: Any) -> Path:
     blend = Path(bpy.data.filepath)
     policy = unsaved_policy(context)
     if bpy.app.background:
-        # Blender does not track edits in background mode: bpy.data.is_dirty is True even right
-        # after loading a file. So a batch run packs the file as saved, and says so, unless the
-        # policy is to save first.
+        # bpy.data.is_dirty means nothing in background mode: Blender 5.2 keeps it False after a
+        # script edits the data, the bpy 5.0 module keeps it True even right after loading. So a
+        # batch run packs the file as saved and says so, unless the policy is to save first.
         if policy == "SAVE":
             save_or_fail(blend)
         else:
