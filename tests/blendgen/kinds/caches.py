@@ -55,15 +55,23 @@ def alembic(rec: Recorder) -> None:
 def usd(rec: Recorder) -> None:
     usdc = rec.path("cache/stage.usdc")
     holder = rec.path("cache/holder.abc")
+    seq_dir = rec.path("cache/seq/x").parent
     blender.reset()
     assets.usd(usdc)
+    frames = [assets.usd(seq_dir / f"stage_{f:04d}.usdc") for f in (1, 2)]
     assets.alembic(holder, 1, 1)
     blender.new_main(rec, "shot.blend")
+    # The Alembic importer is the way to get CacheFile datablocks from Python; point them at USD.
     cf = _import_cachefile(holder)
     cf.filepath = "//cache/stage.usdc"
+    seq = _import_cachefile(holder)
+    seq.filepath = "//cache/seq/stage_0001.usdc"
+    seq.is_sequence = True
     blender.save()
-    holder.unlink()  # only used to get a CacheFile datablock through the Alembic importer
-    rec.note("CacheFile pointing at a USD file (MeshSequenceCache reads USD too).")
+    holder.unlink()
+    rec.decoy(assets.text(seq_dir / "stage_preview.usdc", "x"))
+    rec.expand(frames[0], frames)
+    rec.note("CacheFiles pointing at a USD file and at a USD sequence stage_0001..0002.usdc.")
 
 
 def mesh_cache(rec: Recorder) -> None:

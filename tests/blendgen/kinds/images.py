@@ -216,3 +216,29 @@ def legacy_texture(rec: Recorder) -> None:
     tex2.use_fake_user = True
     blender.save()
     rec.note("Legacy Tex datablocks of type IMAGE (one on a Displace modifier, one with a fake user).")
+
+
+def unicode_paths(rec: Recorder) -> None:
+    lib = rec.path("libs/bibliothèque été.blend")
+    assets.png(rec.path("libs/tex/écorce 1.png"))
+    img_path = assets.png(rec.path("textures/über façade/wood grain ü.png"))
+    blender.reset()
+    blender.save_as(lib)
+    coll = bpy.data.collections.new("Forêt")
+    bpy.context.scene.collection.children.link(coll)
+    ob = blender.uv_cube("Arbre")
+    bpy.context.scene.collection.objects.unlink(ob)
+    coll.objects.link(ob)
+    ob.data.materials.append(blender.image_material("Écorce", bpy.data.images.load("//tex/écorce 1.png")))
+    blender.save()
+    blender.new_main(rec, "scène 01/plan ß.blend")
+    with bpy.data.libraries.load(str(lib), link=True, relative=True) as (_src, dst):
+        dst.collections = ["Forêt"]
+    inst = bpy.data.objects.new("Forêt", None)
+    inst.instance_type = "COLLECTION"
+    inst.instance_collection = dst.collections[0]
+    bpy.context.scene.collection.objects.link(inst)
+    _material_cube("Façade", bpy.data.images.load(str(img_path)))
+    bpy.data.images["wood grain ü.png"].filepath = "//../textures/über façade/wood grain ü.png"
+    blender.save()
+    rec.note("Non-ASCII (UTF-8) and spaces in folder, file, library and datablock names.")

@@ -10,6 +10,7 @@ KIND_NAMES: tuple[str, ...] = (
     "image_udim",
     "image_packed",
     "missing",
+    "unicode_paths",
     "libraries",
     "library_chain",
     "library_packed",
