@@ -5,9 +5,11 @@ Builds (or reuses) a ~2 GB tree: a few files of several hundred MB and thousands
 ones. Then copies it alternately with ``cp -r`` and with ``run_transfer`` into a
 DirectoryTarget, several rounds, and prints the median times and the throughput ratio.
 
-Fairness: the source is read once beforehand so both start from a warm page cache; before
-every timed copy the previous copy is deleted and ``sync`` flushes dirty pages (untimed),
-so neither pays for the other's write-back; the order alternates each round.
+Fairness: the source is read once beforehand so both start from a warm page cache; every
+copy goes to a fresh folder and ``sync`` flushes dirty pages before each timed copy
+(untimed), so neither pays for the other's write-back; copies are deleted only at the end
+because deleting on this ext4 (mounted with ``discard``) made the next run's timing
+depend on the trims in flight; the order alternates each round.
 
     .venv/bin/python benchmarks/transfer_vs_cp.py [--dir /tmp/bat-bench] [--rounds 3] [--keep]
 """
@@ -77,7 +79,7 @@ def warm(items: list[TransferItem]) -> None:
 
 def fresh(dest: Path) -> None:
     if dest.exists():
-        shutil.rmtree(dest)
+        raise SystemExit(f"{dest} already exists")
     subprocess.run(["sync"], check=True)
 
 
@@ -102,7 +104,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the source tree for the next run")
     args = parser.parse_args()
-    src, dest = args.dir / "src", args.dir / "dest"
+    src = args.dir / "src"
+    copies = args.dir / "copies"
+    if copies.exists():
+        shutil.rmtree(copies)
+    copies.mkdir()
     build_tree(src)
     items = items_of(src)
     total = sum(i.size for i in items)
@@ -111,7 +117,11 @@ def main() -> int:
     cp_times: list[float] = []
     our_times: list[float] = []
     for round_no in range(args.rounds):
-        runs = [("cp", lambda: time_cp(src, dest)), ("ours", lambda: time_ours(items, dest, args.workers))]
+        cp_dest, our_dest = copies / f"cp_{round_no}", copies / f"ours_{round_no}"
+        runs = [
+            ("cp", lambda d=cp_dest: time_cp(src, d)),
+            ("ours", lambda d=our_dest: time_ours(items, d, args.workers)),
+        ]
         if round_no % 2:
             runs.reverse()
         for name, run in runs:
@@ -121,7 +131,7 @@ def main() -> int:
                 f"  round {round_no + 1}: {name:4s} {seconds:6.2f} s  {total / seconds / 1e9:5.2f} GB/s",
                 flush=True,
             )
-    fresh(dest)
+    shutil.rmtree(copies)
     if not args.keep:
         shutil.rmtree(args.dir)
     cp_median, our_median = statistics.median(cp_times), statistics.median(our_times)

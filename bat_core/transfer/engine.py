@@ -151,11 +151,9 @@ def run_transfer(
     progress = _Progress([])
     try:
         token.raise_if_cancelled()
-        to_send = list(target.begin(items, token))
+        to_send = list(target.begin(items, token, listener))
         progress = _Progress(to_send)
-        listener(
-            progress.event(message=f"sending {len(to_send)} of {len(items)} files to {target.describe()}")
-        )
+        listener(progress.event(message=f"sending {len(to_send)} of {len(items)} files to {target.describe()}"))
         others = sorted((i for i in to_send if not i.is_main), key=lambda i: i.size, reverse=True)
         mains = [i for i in to_send if i.is_main]
         n_workers = max(1, min(workers, target.max_workers))
@@ -202,9 +200,7 @@ def _check_items(items: Sequence[TransferItem]) -> None:
         if item.size < 0:
             raise TransferError(f"{item.source}: negative size {item.size} for pack path {item.pack_path}")
         if item.pack_path in seen:
-            raise TransferError(
-                f"two files would both be packed as {item.pack_path!r} (one of them is {item.source})"
-            )
+            raise TransferError(f"two files would both be packed as {item.pack_path!r} (one of them is {item.source})")
         seen.add(item.pack_path)
 
 
@@ -322,9 +318,7 @@ def _as_bat_error(exc: BaseException, target: Target, token: _RunToken) -> BaseE
         if isinstance(exc, BatError):
             return exc
         return TransferError(f"{target.describe()}: {reason}")
-    return TransferError(
-        f"could not send {item.source} as {item.pack_path!r} to {target.describe()}: {reason}"
-    )
+    return TransferError(f"could not send {item.source} as {item.pack_path!r} to {target.describe()}: {reason}")
 
 
 def _reason(exc: BaseException) -> str:

@@ -4,10 +4,12 @@
 The engine (``engine.run_transfer``) owns threads, progress, cancellation and error
 handling; a target only knows how to put bytes somewhere. A run calls, in this order:
 
-1. ``begin(items, cancel)`` once, from the calling thread. The target prepares (creates a
-   folder, opens a ZIP, hashes and asks a Shaman server which files it lacks, ...) and
-   returns the items that still have to be sent; items it leaves out count as skipped
-   (already up to date). It may return them in any order.
+1. ``begin(items, cancel, listener)`` once, from the calling thread. The target prepares
+   (creates a folder, opens a ZIP, hashes and asks a Shaman server which files it lacks,
+   ...) and returns the items that still have to be sent; items it leaves out count as
+   skipped (already up to date). It may return them in any order. A ``begin`` that takes
+   long (hashing gigabytes) reports its own progress to ``listener`` under its own stage
+   (``Stage.HASH``, ``Stage.VERIFY``), throttled like the engine's, and checks ``cancel``.
 2. ``send(item, on_bytes, cancel)`` once per returned item, from up to ``max_workers``
    worker threads at the same time. Items with ``is_main`` are sent only after every other
    item has been sent, so a target that writes in order never shows the main .blend
@@ -35,7 +37,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import TransferError
-from ..progress import CancelToken
+from ..progress import CancelToken, ProgressListener
 
 BytesCallback = Callable[[int], None]
 
@@ -70,7 +72,9 @@ class Target(Protocol):
         """A short human name for messages, e.g. ``directory /srv/packs/shot_010``."""
         ...
 
-    def begin(self, items: Sequence[TransferItem], cancel: CancelToken) -> Sequence[TransferItem]: ...
+    def begin(
+        self, items: Sequence[TransferItem], cancel: CancelToken, listener: ProgressListener
+    ) -> Sequence[TransferItem]: ...
 
     def send(self, item: TransferItem, on_bytes: BytesCallback, cancel: CancelToken) -> SendOutcome: ...
 

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import TransferError
-from ..progress import CancelToken
+from ..progress import CancelToken, ProgressListener
 from .target import BytesCallback, SendOutcome, TransferItem, check_pack_path
 
 PART_SUFFIX = ".part"
@@ -70,7 +70,9 @@ class ZipTarget:
     def describe(self) -> str:
         return f"ZIP {self.path}"
 
-    def begin(self, items: Sequence[TransferItem], cancel: CancelToken) -> Sequence[TransferItem]:
+    def begin(
+        self, items: Sequence[TransferItem], cancel: CancelToken, listener: ProgressListener
+    ) -> Sequence[TransferItem]:
         if self.path.is_dir():
             raise TransferError(f"{self.describe()}: is a folder, expected a .zip file name")
         try:

@@ -31,9 +31,7 @@ def test_a_log_gets_the_messages_and_few_progress_lines(tmp_path: Path) -> None:
     assert len(lines) <= 3 + result.seconds / 2 + 1
 
 
-def test_a_terminal_gets_one_updating_line_that_ends_at_100_percent(
-    source_tree: SourceTree, tmp_path: Path
-) -> None:
+def test_a_terminal_gets_one_updating_line_that_ends_at_100_percent(source_tree: SourceTree, tmp_path: Path) -> None:
     out = io.StringIO()
     console = ConsoleProgress(out, is_terminal=True, redraw_interval_s=0.0)
 
@@ -68,9 +66,7 @@ def test_many_threads_at_once_never_interleave_inside_a_line() -> None:
 
     def hammer(n: int) -> None:
         for i in range(300):
-            console(
-                ProgressEvent(Stage.TRANSFER, current_file=f"t{n}/{i}.png", files_done=i, files_total=300)
-            )
+            console(ProgressEvent(Stage.TRANSFER, current_file=f"t{n}/{i}.png", files_done=i, files_total=300))
 
     threads = [threading.Thread(target=hammer, args=(n,)) for n in range(8)]
     for t in threads:

@@ -12,7 +12,7 @@ import pytest
 from transfer.helpers import SlowSource, SourceTree, item_for, write
 
 from bat_core.errors import CancelledError, TransferError
-from bat_core.progress import CancelToken, ProgressEvent
+from bat_core.progress import CancelToken, ProgressEvent, Stage
 from bat_core.transfer import TransferItem, run_transfer
 from bat_core.transfer.directory import INCOMPLETE_MARKER, PART_PREFIX, DirectoryTarget
 
@@ -78,9 +78,14 @@ def test_repack_after_one_change_rewrites_that_file_and_the_main_blend_only(
     touched = source_tree.item("notes.txt")  # new mtime, same bytes: must not be rewritten
     os.utime(touched.source, ns=(0, touched.source.stat().st_mtime_ns + 5_000_000_000))
 
-    result = run_transfer(source_tree.items, DirectoryTarget(dest))
+    events: list[ProgressEvent] = []
+    result = run_transfer(source_tree.items, DirectoryTarget(dest), listener=events.append)
 
     assert result.files_sent == 2
+    # The two same-size files with new mtimes (wood.png, notes.txt) were compared byte for byte first.
+    verify = [e for e in events if e.stage is Stage.VERIFY]
+    assert (verify[-1].files_done, verify[-1].files_total) == (2, 2)
+    assert events.index(verify[-1]) < events.index(next(e for e in events if e.stage is Stage.TRANSFER))
     second = snapshot(dest)
     rewritten = {p for p in first if first[p] != second[p]}
     assert rewritten == {"textures/wood.png", "shot.blend"}
@@ -164,9 +169,7 @@ def test_a_source_that_vanishes_mid_pack_fails_naming_it_and_looks_incomplete(
     assert leftovers(dest) == []
 
 
-def test_a_missing_source_is_reported_before_anything_is_written(
-    source_tree: SourceTree, tmp_path: Path
-) -> None:
+def test_a_missing_source_is_reported_before_anything_is_written(source_tree: SourceTree, tmp_path: Path) -> None:
     dest = tmp_path / "out"
     missing = TransferItem(tmp_path / "nope.png", "textures/nope.png", 10)
 
@@ -176,9 +179,7 @@ def test_a_missing_source_is_reported_before_anything_is_written(
     assert list(dest.iterdir()) == []
 
 
-def test_a_full_disk_fails_naming_the_file_and_leaves_no_part_files(
-    source_tree: SourceTree, tiny_disk: Path
-) -> None:
+def test_a_full_disk_fails_naming_the_file_and_leaves_no_part_files(source_tree: SourceTree, tiny_disk: Path) -> None:
     before = source_tree.digests()
     dest = tiny_disk / "out"
 
@@ -204,9 +205,7 @@ def test_a_read_only_target_fails_with_a_clear_message(source_tree: SourceTree, 
         run_transfer(source_tree.items, DirectoryTarget(tiny_disk / "out"))
 
 
-def test_a_symlinked_folder_pointing_outside_the_pack_is_refused(
-    source_tree: SourceTree, tmp_path: Path
-) -> None:
+def test_a_symlinked_folder_pointing_outside_the_pack_is_refused(source_tree: SourceTree, tmp_path: Path) -> None:
     dest = tmp_path / "out"
     outside = tmp_path / "elsewhere"
     outside.mkdir()

@@ -136,9 +136,7 @@ def test_a_cancel_from_another_thread_stops_the_workers(tmp_path: Path) -> None:
     assert 0 < len(list((tmp_path / "out/many").iterdir())) < 20000
 
 
-def test_a_failure_is_reported_to_the_listener_as_an_error_event(
-    source_tree: SourceTree, tmp_path: Path
-) -> None:
+def test_a_failure_is_reported_to_the_listener_as_an_error_event(source_tree: SourceTree, tmp_path: Path) -> None:
     doomed = source_tree.item("notes.txt")
     events: list[ProgressEvent] = []
 

@@ -80,9 +80,7 @@ def test_compressed_formats_are_stored_and_the_rest_deflated(tmp_path: Path) -> 
     }
 
 
-def test_an_existing_zip_is_replaced_only_when_the_new_one_is_complete(
-    source_tree: SourceTree, tmp_path: Path
-) -> None:
+def test_an_existing_zip_is_replaced_only_when_the_new_one_is_complete(source_tree: SourceTree, tmp_path: Path) -> None:
     out = tmp_path / "shot.zip"
     old = write(out, b"old archive")
     doomed = source_tree.item("notes.txt")
