@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import bmesh  # type: ignore[import-not-found]
+import bmesh
 import bpy
 
 from blendgen.recorder import Recorder

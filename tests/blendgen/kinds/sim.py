@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import bpy
 
@@ -18,10 +19,10 @@ def _hexname(name: str) -> str:
     return name.encode("utf-8").hex().upper()
 
 
-def _disk_cache(pc: object, name: str = "") -> None:
-    pc.use_disk_cache = True  # type: ignore[attr-defined]
-    pc.frame_end = 3  # type: ignore[attr-defined]
-    pc.name = name  # type: ignore[attr-defined]
+def _disk_cache(pc: Any, name: str = "") -> None:
+    pc.use_disk_cache = True
+    pc.frame_end = 3
+    pc.name = name
 
 
 def point_cache(rec: Recorder) -> None:
