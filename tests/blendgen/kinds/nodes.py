@@ -121,7 +121,10 @@ def gn_import(rec: Recorder) -> None:
     from_input = tree.nodes.new("GeometryNodeImportOBJ")
     tree.links.new(_gin.outputs["Path"], from_input.inputs["Path"])
     tree.links.new(from_input.outputs[0], join.inputs[0])
-    tree.links.new(join.outputs[0], gout.inputs[0])
+    # Import OBJ yields instances; realize them so the evaluated mesh shows what was read.
+    realize = tree.nodes.new("GeometryNodeRealizeInstances")
+    tree.links.new(join.outputs[0], realize.inputs[0])
+    tree.links.new(realize.outputs[0], gout.inputs[0])
     ob = blender.cube("Imported")
     mod = ob.modifiers.new("GeoNodes", "NODES")
     mod.node_group = tree
@@ -130,6 +133,21 @@ def gn_import(rec: Recorder) -> None:
     # The modifier input is an IDProperty on NodesModifierData.settings; blend_paths skips it,
     # yet evaluating the modifier reads the file.
     rec.unlisted([from_modifier])
+    identifier = socket.identifier
+
+    def modifier_path_is_read() -> None:
+        # Proves the claim above: clearing the modifier's path drops the OBJ's 8 vertices.
+        ob = bpy.data.objects["Imported"]
+        counts = []
+        for value in ("//geo/from_modifier.obj", ""):
+            ob.modifiers["GeoNodes"][identifier] = value
+            ob.update_tag()
+            ev = ob.evaluated_get(bpy.context.evaluated_depsgraph_get())
+            counts.append(len(ev.data.vertices))
+        if counts[0] - counts[1] != 8:
+            raise AssertionError(f"modifier OBJ path not read by Blender: vertex counts {counts}")
+
+    rec.on_reopen(modifier_path_is_read)
     rec.note(
         "Import OBJ/STL/PLY/CSV/Text/VDB nodes whose Path input (NodeSocketStringFilePath) holds a "
         "file (all listed by blend_paths); one more OBJ path comes from the modifier's input (an "

@@ -79,6 +79,22 @@ def point_cache(rec: Recorder) -> None:
         assets.text(cache_dir / "sparks_000001_07.bphys", "index 7 belongs to no cache"),
     )
     rec.unlisted(made)
+
+    def caches_are_baked() -> None:
+        for name in ("Emitter", "Cloth", "Soft", "Canvas"):
+            ob = bpy.data.objects[name]
+            caches = [p.point_cache for p in ob.particle_systems]
+            caches += [m.point_cache for m in ob.modifiers if m.type in {"CLOTH", "SOFT_BODY"}]
+            caches += [
+                s.point_cache
+                for m in ob.modifiers
+                if m.type == "DYNAMIC_PAINT"
+                for s in m.canvas_settings.canvas_surfaces
+            ]
+            if not caches or not all(c.is_baked and c.use_disk_cache for c in caches):
+                raise AssertionError(f"{name}: point caches not baked to disk after reopening")
+
+    rec.on_reopen(caches_are_baked)
     rec.note(
         "Disk point caches in blendcache_shot/: particles named 'sparks' (sparks_NNNNNN_00.bphys, "
         "frame 0 holds particle info), a second unnamed particle system on the same object "
