@@ -57,8 +57,9 @@ _LATEST = (2107, 12, 31, 23, 59, 58)
 class ZipTarget:
     """A pack written as one ZIP archive at ``path``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, zip64_from: int = _ZIP64_ENTRY_SIZE) -> None:
         self.path = Path(os.path.abspath(path))
+        self._zip64_from = zip64_from
         self.part = self.path.with_name(self.path.name + PART_SUFFIX)
         self._zip: zipfile.ZipFile | None = None
         self._lock = threading.Lock()
@@ -94,7 +95,7 @@ class ZipTarget:
                 info.compress_type = compression_for(item.source, src)
                 info.file_size = st.st_size
                 info.external_attr = 0o644 << 16
-                with archive.open(info, "w", force_zip64=st.st_size >= _ZIP64_ENTRY_SIZE) as dst:
+                with archive.open(info, "w", force_zip64=st.st_size >= self._zip64_from) as dst:
                     while True:
                         cancel.raise_if_cancelled()
                         chunk = src.read(_CHUNK)

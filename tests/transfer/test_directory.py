@@ -246,3 +246,18 @@ def test_the_target_root_being_a_file_is_reported(source_tree: SourceTree, tmp_p
 
     with pytest.raises(TransferError, match=r"not a folder"):
         run_transfer(source_tree.items, DirectoryTarget(root))
+
+
+def test_packing_again_after_a_cancel_completes_the_pack(source_tree: SourceTree, tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    token = CancelToken()
+    token_listener = lambda event: token.cancel()  # noqa: E731 - cancel as soon as sending starts
+    with pytest.raises(CancelledError):
+        run_transfer(source_tree.items, DirectoryTarget(dest), listener=token_listener, cancel=token)
+    assert (dest / INCOMPLETE_MARKER).exists()
+
+    run_transfer(source_tree.items, DirectoryTarget(dest))
+
+    assert not (dest / INCOMPLETE_MARKER).exists()
+    for item in source_tree.items:
+        assert (dest / item.pack_path).read_bytes() == item.source.read_bytes()

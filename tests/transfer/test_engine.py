@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import itertools
+import posixpath
 import threading
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from transfer.helpers import SourceTree, item_for, write
 
 from bat_core.errors import CancelledError, TransferError
@@ -150,3 +153,32 @@ def test_a_failure_is_reported_to_the_listener_as_an_error_event(source_tree: So
 
     assert events[-1].error == str(caught.value)
     assert "notes.txt" in events[-1].error
+
+
+def test_the_first_failure_stops_the_other_workers(tmp_path: Path) -> None:
+    doomed = write(tmp_path / "big.bin", b"x" * 1_000_000)  # largest, so it is sent first
+    small = write(tmp_path / "one.txt", b"x")
+    items = [item_for(doomed, "big.bin"), *(item_for(small, f"many/{n}.txt") for n in range(5000))]
+
+    def delete_after_begin(event: ProgressEvent) -> None:
+        if event.message.startswith("sending"):
+            doomed.unlink()
+
+    with pytest.raises(TransferError, match=r"big\.bin"):
+        run_transfer(items, DirectoryTarget(tmp_path / "out"), listener=delete_after_begin)
+
+    written = list((tmp_path / "out/many").iterdir())
+    assert len(written) < 1000
+
+
+@given(st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=5).map("/".join))
+@settings(max_examples=300, deadline=None)
+def test_every_accepted_pack_path_stays_inside_the_pack_root(pack_path: str) -> None:
+    root = PurePosixPath("/pack/root")
+    try:
+        check_pack_path(pack_path)
+    except TransferError:
+        return
+    resolved = PurePosixPath(posixpath.normpath(root / pack_path))
+    assert resolved.is_relative_to(root) and resolved != root
+    assert PureWindowsPath(pack_path).anchor == ""
