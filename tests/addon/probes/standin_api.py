@@ -22,6 +22,8 @@ from typing import Any
 
 from common import PKG
 
+DELAY = 0.0  # seconds per copied file; the GUI probe slows the copy down to watch it run
+
 progress = importlib.import_module(f"{PKG}.bat_core.progress")
 errors = importlib.import_module(f"{PKG}.bat_core.errors")
 
@@ -92,6 +94,16 @@ def _in_pack(dep: Dependency) -> str:
     return rel if rel and not rel.startswith("../") else f"_outside/{Path(dep.path).name}"
 
 
+def _pause(cancel: Any) -> None:
+    """Wait DELAY seconds in small steps, checking cancel like an uploader between chunks."""
+    import time
+
+    end = time.monotonic() + DELAY
+    while time.monotonic() < end:
+        cancel.raise_if_cancelled()
+        time.sleep(0.02)
+
+
 def pack(options: PackOptions, listener: Any, cancel: Any) -> PackResult:
     _log("pack", dataclasses.asdict(options))
     deps = _deps(options.blend)
@@ -117,6 +129,7 @@ def pack(options: PackOptions, listener: Any, cancel: Any) -> PackResult:
                 (target / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, target / rel)
             done += src.stat().st_size
+            _pause(cancel)
             event = progress.ProgressEvent(progress.Stage.TRANSFER, "", rel, index + 1, len(files), done, total)
             listener(event)
     finally:
