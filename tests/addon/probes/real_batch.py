@@ -17,7 +17,6 @@ import bpy
 from common import PKG, make_production, module
 
 
-
 def main() -> None:
     work, mode = Path(sys.argv[-2]), sys.argv[-1]
     os.environ["BAT_STANDIN_LOG"] = str(work / "standin.log")
