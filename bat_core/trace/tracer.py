@@ -1,0 +1,326 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""trace(): every external file a .blend needs, through its libraries, as Blender would load them.
+
+The main file counts as a whole. From each library only the datablocks something links (and
+what those use in turn) count; ``all_library_data`` counts every datablock in every library.
+Each library file is opened and walked once per run, whatever the number of links into it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..blendfile import BlendFile, BlockHeader, StructView, open_blend
+from ..errors import BlendFileError, TraceError
+from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage, ignore_progress
+from . import expand
+from .bpath import BlendPath
+from .kinds import Context, Found, PathRule, extract_all
+from .model import Expansion, MissingDatablock, Owner, Reference, TraceResult
+from .walk import Walker
+
+
+@dataclass(frozen=True)
+class TraceOptions:
+    all_library_data: bool = False
+
+
+@dataclass
+class _Open:
+    path: Path  # where Blender believes the file is (its library path)
+    file: BlendFile
+    walker: Walker
+    by_name: dict[bytes, BlockHeader]
+    walked_names: set[bytes] = field(default_factory=set)
+    walked_all: bool = False
+    libraries_reported: set[int] = field(default_factory=set)
+    temp: Path | None = None  # a packed library unpacked for reading
+
+
+def normalize(path: Path) -> Path:
+    return Path(os.path.normpath(path.absolute()))
+
+
+class _Tracer:
+    def __init__(self, options: TraceOptions, listener: ProgressListener, cancel: CancelToken | None) -> None:
+        self.options = options
+        self.listener = listener
+        self.cancel = cancel
+        self.open: dict[Path, _Open] = {}
+        self.failed: dict[Path, str] = {}
+        self.references: list[Reference] = []
+        self.missing_blocks: list[MissingDatablock] = []
+        self.order: list[Path] = []
+        self.visited_blocks = 0
+
+    # -- files ---------------------------------------------------------------------------------
+    def _open(self, path: Path, packed_from: tuple[BlendFile, StructView] | None = None) -> _Open | None:
+        hit = self.open.get(path)
+        if hit is not None:
+            return hit
+        if path in self.failed:
+            return None
+        temp: Path | None = None
+        try:
+            if packed_from is not None:
+                temp = _unpack_to_temp(*packed_from)
+                bf = open_blend(temp)
+            else:
+                bf = open_blend(path)
+        except BlendFileError as exc:
+            if temp is not None:
+                temp.unlink(missing_ok=True)
+            self.failed[path] = str(exc)
+            return None
+        by_name: dict[bytes, BlockHeader] = {}
+        for b in bf.id_blocks():
+            if b.code in (b"ID\0\0", b"LI\0\0"):
+                continue
+            by_name.setdefault(bf.view(b).id_name(), b)
+        state = _Open(path, bf, Walker(bf), by_name, temp=temp)
+        self.open[path] = state
+        self.order.append(path)
+        self.listener(
+            ProgressEvent(
+                Stage.TRACE,
+                message=f"reading {path.name}",
+                current_file=str(path),
+                files_done=len(self.order),
+                files_total=len(self.order),
+            )
+        )
+        return state
+
+    def close(self) -> None:
+        for state in self.open.values():
+            state.file.close()
+            if state.temp is not None:
+                state.temp.unlink(missing_ok=True)
+
+    # -- walking -------------------------------------------------------------------------------
+    def run(self, main: Path) -> TraceResult:
+        state = self._open(main)
+        if state is None:
+            raise TraceError(self.failed[main])
+        queue: deque[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]] = deque()
+        queue.append((main, None, None))
+        while queue:
+            if self.cancel is not None:
+                self.cancel.raise_if_cancelled()
+            path, names, packed_from = queue.popleft()
+            lib = self._open(path, packed_from)
+            if lib is None:
+                continue
+            for needed_path, needed_names, packed in self._walk(lib, names):
+                queue.append((needed_path, needed_names, packed))
+        result = TraceResult(
+            main=main,
+            blends=tuple(p for p in self.order if self.open[p].temp is None),
+            references=tuple(self.references),
+            missing_datablocks=tuple(self.missing_blocks),
+            problems=tuple(f"{p}: {why}" for p, why in self.failed.items() if p != main),
+        )
+        return result
+
+    def _walk(
+        self, state: _Open, names: set[bytes] | None
+    ) -> list[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]]:
+        bf = state.file
+        if names is None or self.options.all_library_data:
+            if state.walked_all:
+                return []
+            state.walked_all = True
+            roots = [b for b in bf.id_blocks()]
+        else:
+            todo = names - state.walked_names
+            state.walked_names |= todo
+            roots = []
+            for name in sorted(todo):
+                block = state.by_name.get(name)
+                if block is None:
+                    self.missing_blocks.append(
+                        MissingDatablock(state.path, name.decode("utf-8", "replace"), state.path)
+                    )
+                    continue
+                roots.append(block)
+        before = len(state.walker.placeholders)
+        ctx_cache: dict[int, Context] = {}
+        for visit in state.walker.walk(roots):
+            self.visited_blocks += 1
+            block = visit.block
+            if block.sdna_index == 0:
+                continue
+            s = bf.struct_of(block)
+            owner = visit.owner
+            ctx = ctx_cache.get(owner.header_offset)
+            if ctx is None:
+                owner_name = bf.view(owner).id_name()
+                ctx = Context(owner_name[2:].decode("utf-8", "replace"), state.path.stem)
+                ctx_cache[owner.header_offset] = ctx
+            from .kinds import RULES_BY_STRUCT
+
+            if s.name not in RULES_BY_STRUCT:
+                continue
+            for view in bf.views(block):
+                for rule, found in extract_all(view, ctx):
+                    self.references.append(self._reference(state, owner, rule, found))
+        return self._library_needs(state, state.walker.placeholders[before:], all_libraries=names is None)
+
+    def _library_needs(
+        self, state: _Open, placeholders: list[BlockHeader], all_libraries: bool
+    ) -> list[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]]:
+        bf = state.file
+        needs: dict[int, set[bytes]] = {}
+        for ph in placeholders:
+            view = bf.view(ph, struct_name="ID")
+            lib_address = view.get_pointer("lib")
+            lib_block = bf.block_at(lib_address)
+            if lib_block is None:
+                continue
+            needs.setdefault(lib_block.header_offset, set()).add(view.id_name())
+        lib_blocks = (
+            list(bf.blocks_with_code(b"LI"))
+            if all_libraries
+            else [b for b in bf.blocks_with_code(b"LI") if b.header_offset in needs]
+        )
+        out: list[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]] = []
+        for lib_block in lib_blocks:
+            lib = bf.view(lib_block)
+            names = needs.get(lib_block.header_offset, set())
+            if lib_block.header_offset not in state.libraries_reported:
+                state.libraries_reported.add(lib_block.header_offset)
+                ctx = Context(lib.id_name()[2:].decode("utf-8", "replace"), state.path.stem)
+                for rule, found in extract_all(lib, ctx):
+                    ref = self._reference(state, lib_block, rule, found)
+                    self.references.append(ref)
+                    if ref.missing and not ref.packed:
+                        for name in sorted(names):
+                            self.missing_blocks.append(
+                                MissingDatablock(ref.resolved, name.decode("utf-8", "replace"), state.path)
+                            )
+            stored = lib.get_bytes("filepath" if lib.has("filepath") else "name")
+            if not stored:
+                continue
+            lib_path = normalize(BlendPath(stored).resolve(state.path.parent))
+            packed = lib.has("packedfile") and lib.get_pointer("packedfile") != 0
+            if not names and not self.options.all_library_data:
+                continue
+            request: set[bytes] | None = None if self.options.all_library_data else names
+            out.append((lib_path, request, (bf, lib) if packed else None))
+        return out
+
+    # -- references ----------------------------------------------------------------------------
+    def _reference(self, state: _Open, owner: BlockHeader, rule: PathRule, found: Found) -> Reference:
+        owner_view = state.file.view(owner) if owner.code != b"ID\0\0" else state.file.view(owner, struct_name="ID")
+        owner_name = owner_view.id_name()
+        blend_path = state.path
+        resolved = normalize(BlendPath(found.stored).resolve(blend_path.parent))
+        files: tuple[Path, ...] = ()
+        missing = False
+        if found.packed:
+            pass
+        elif found.anchor_only:
+            missing = not resolved.is_dir()
+        elif found.expansion is Expansion.FILE:
+            files = expand.existing(resolved)
+            missing = not files
+        elif found.expansion is Expansion.SEQUENCE:
+            files = expand.sequence_files(resolved)
+            missing = not files
+        elif found.expansion is Expansion.UDIM:
+            files, absent = expand.udim_files(resolved, found.tiles)
+            missing = bool(absent) or not files
+        elif found.expansion is Expansion.DIRECTORY:
+            files = expand.directory_files(resolved) if resolved.is_dir() else ()
+            missing = not resolved.is_dir()
+        elif found.expansion is Expansion.FILE_LIST:
+            listed = tuple(normalize(resolved / os.fsdecode(n)) for n in found.names)
+            files = tuple(p for p in listed if p.is_file())
+            missing = len(files) != len(listed)
+        elif found.expansion is Expansion.POINT_CACHE:
+            files = expand.point_cache_files(resolved, found.cache_prefix, found.cache_index)
+            missing = False  # an unbaked cache is simulated, not read
+        elif found.expansion is Expansion.PATTERN:
+            files = expand.pattern_files(resolved, _compiled(found.pattern))
+            missing = not files
+        details = {}
+        if found.tiles:
+            details["tiles"] = ",".join(str(t) for t in found.tiles)
+        if found.cache_prefix:
+            details["cache_prefix"] = found.cache_prefix
+        if found.computed:
+            details["computed"] = "true"
+        return Reference(
+            blend=blend_path,
+            owner=Owner(
+                owner_name[:2].decode("ascii", "replace"), owner_name[2:].decode("utf-8", "replace"), blend_path
+            ),
+            struct=rule.struct,
+            field=found.field,
+            kind=rule.kind,
+            stored=found.stored,
+            resolved=resolved,
+            expansion=found.expansion,
+            files=files,
+            missing=missing,
+            packed=found.packed,
+            location=found.location,
+            anchor_only=found.anchor_only,
+            details=details,
+        )
+
+
+_PATTERNS: dict[str, object] = {}
+
+
+def _compiled(pattern: str):  # type: ignore[no-untyped-def]
+    import re
+
+    hit = _PATTERNS.get(pattern)
+    if hit is None:
+        hit = _PATTERNS[pattern] = re.compile(pattern)
+    return hit
+
+
+def _unpack_to_temp(bf: BlendFile, lib: StructView) -> Path:
+    """A packed library's bytes, written to a temporary file so it can be opened like any other."""
+    packed = lib.deref("packedfile", "PackedFile")
+    if packed is None:
+        raise BlendFileError(bf.path, "packed library has no PackedFile data")
+    size = packed.get("size")
+    data_block = bf.block_at(packed.get_pointer("data"))
+    if data_block is None or size < 0 or size > data_block.size:
+        raise BlendFileError(bf.path, "packed library data is missing or has an impossible size")
+    data = bf.source.read(data_block.data_offset, size)
+    fd, name = tempfile.mkstemp(prefix="bat-packed-lib-", suffix=".blend")
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    return Path(name)
+
+
+def trace(
+    blend: Path | str,
+    options: TraceOptions | None = None,
+    listener: ProgressListener = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> TraceResult:
+    """Trace `blend` and everything it uses; raises BlendFileError/TraceError for an unreadable main file."""
+    main = normalize(Path(blend))
+    tracer = _Tracer(options or TraceOptions(), listener, cancel)
+    try:
+        result = tracer.run(main)
+    finally:
+        tracer.close()
+    listener(
+        ProgressEvent(
+            Stage.TRACE,
+            message=f"traced {len(result.blends)} .blend files, {len(result.references)} references",
+            files_done=len(result.blends),
+            files_total=len(result.blends),
+        )
+    )
+    return result
