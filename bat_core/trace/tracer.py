@@ -122,7 +122,7 @@ class _Tracer:
             blends=tuple(p for p in self.order if self.open[p].temp is None),
             references=tuple(self.references),
             missing_datablocks=tuple(self.missing_blocks),
-            problems=tuple(f"{p}: {why}" for p, why in self.failed.items() if p != main),
+            problems=tuple(why for p, why in self.failed.items() if p != main and p.exists()),
         )
         return result
 
@@ -199,9 +199,7 @@ class _Tracer:
                     self.references.append(ref)
                     if ref.missing and not ref.packed:
                         for name in sorted(names):
-                            self.missing_blocks.append(
-                                MissingDatablock(ref.resolved, name.decode("utf-8", "replace"), state.path)
-                            )
+                            self.missing_blocks.append(MissingDatablock(ref.resolved, _id_label(name), state.path))
             stored = lib.get_bytes("filepath" if lib.has("filepath") else "name")
             if not stored:
                 continue
@@ -272,6 +270,11 @@ class _Tracer:
             anchor_only=found.anchor_only,
             details=details,
         )
+
+
+def _id_label(name: bytes) -> str:
+    """b"GRSet" -> "GR:Set", the way reports name datablocks."""
+    return f"{name[:2].decode('ascii', 'replace')}:{name[2:].decode('utf-8', 'replace')}"
 
 
 _PATTERNS: dict[str, object] = {}
