@@ -169,9 +169,10 @@ def run_transfer(
             listener(progress.event(message=f"cancelled; {target.describe()} left incomplete"))
         else:
             listener(progress.event(error=str(error)))
-        if error is exc:
-            raise
-        raise error from exc
+        cause = exc.cause if isinstance(exc, _WorkerFailedError) else exc
+        if error is cause:
+            raise error from cause.__cause__
+        raise error from cause
     seconds = time.monotonic() - started
     skipped_up_front = all_items.files_total - len(to_send)
     result = TransferResult(
