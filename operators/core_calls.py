@@ -45,7 +45,7 @@ def load_api() -> ModuleType:
             f"The packing core is not available in this build of the add-on (bat_core.api: {reason}); "
             "install a complete release of Blender Asset Tracer"
         ) from None
-    return api
+    return api  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

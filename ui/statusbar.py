@@ -21,7 +21,9 @@ def draw_status(self: Any, context: Any) -> None:
     row = layout.row(align=True)
     row.label(text=f"BAT {view.stage_label}", icon="PACKAGE")
     text = view.summary() or view.message or "Starting…"
-    row.progress(factor=view.factor, type="BAR", text=text)
+    bar = row.row(align=True)
+    bar.ui_units_x = 18  # room for "12/40 files · 1.2 GB/3.4 GB · 5.6 MB/s · ETA 0:12"
+    bar.progress(factor=view.factor, type="BAR", text=text)
     row.operator("bat.cancel_job", text="", icon="CANCEL")
 
 

@@ -39,6 +39,15 @@ def test_the_zip_installs_and_enables_as_an_extension_package(facts: dict[str, A
     assert (installed / "bat_core" / "progress.py").is_file()
 
 
+def test_every_core_module_imports_as_part_of_the_extension(facts: dict[str, Any]) -> None:
+    # Inside Blender the core is "bl_ext.<repo>.blender_asset_tracer.bat_core": an absolute
+    # "import bat_core..." anywhere in it would fail there (or pick up another copy).
+    imports = facts["core_imports"]
+    assert imports["count"] > 0
+    assert imports["failed"] == {}
+    assert imports["top_level"] == []
+
+
 def test_every_operator_is_registered_with_its_properties(facts: dict[str, Any]) -> None:
     assert facts["installed"]["operators"] == OPERATORS
     props = facts["operator_properties"]

@@ -75,7 +75,8 @@ def test_the_interface_follows_a_running_job_and_esc_cancels_it(installed: tuple
     done = blender(args, work, user, prefix=GUI)
     report = run / "gui.json"
     assert report.exists(), done.stdout + done.stderr
-    progress, esc = json.loads(report.read_text())["runs"]
+    facts = json.loads(report.read_text())
+    progress, esc = facts["runs"]
     assert progress["returned"] == ["RUNNING_MODAL"]
     assert progress["status"] == "WARNING" and progress["message"].startswith("BAT: Packed 3 files")
     # The main thread kept running while the worker copied: it saw the progress move.
@@ -83,3 +84,5 @@ def test_the_interface_follows_a_running_job_and_esc_cancels_it(installed: tuple
     assert progress["max_gap_s"] < 1.0
     assert esc["status"] == "CANCELLED" and esc["message"] == "BAT: cancelled by the user"
     assert len(esc["copied"]) < len(progress["copied"])
+    # Without a target the operator asks in a dialog rather than failing or running.
+    assert facts["dialog_returned"] == ["RUNNING_MODAL"] and facts["dialog_started_job"] is False

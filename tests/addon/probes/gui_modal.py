@@ -75,9 +75,22 @@ def poll() -> float | None:
     if state["name"] == "progress":
         start("esc", esc_after=0.3)
         return 0.05
+    # No target directory anywhere: invoking asks for it in a dialog instead of running.
+    bpy.context.scene.bat_settings.directory = ""
+    with bpy.context.temp_override(**view3d_override()):
+        facts["dialog_returned"] = sorted(bpy.ops.bat.pack_directory("INVOKE_DEFAULT"))
+    facts["dialog_started_job"] = module("operators.runner").current() is not None
+    bpy.app.timers.register(close_dialog_and_quit, first_interval=0.5)
+    return None
+
+
+def close_dialog_and_quit() -> None:
+    window = bpy.context.window_manager.windows[0]
+    window.event_simulate(type="ESC", value="PRESS")
+    window.event_simulate(type="ESC", value="RELEASE")
+    facts["result_after_dialog"] = bpy.context.window_manager.bat_result.status
     (WORK / "gui.json").write_text(json.dumps(facts, indent=1), encoding="utf-8")
     bpy.ops.wm.quit_blender()
-    return None
 
 
 def begin() -> None:

@@ -5,6 +5,7 @@ what is registered at each step, the preference subtypes, and what the draw func
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import sys
 from typing import Any
 
@@ -78,6 +79,22 @@ def _draw_preferences(fn: Any) -> Any:
     return drawer.layout
 
 
+def import_core() -> dict[str, Any]:
+    """Import every bat_core module under the extension's package name, as Blender would."""
+    package = importlib.import_module(f"{PKG}.bat_core")
+    failed, count = {}, 0
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if info.name.endswith("__main__"):
+            continue  # runs the CLI
+        count += 1
+        try:
+            importlib.import_module(info.name)
+        except Exception as ex:
+            failed[info.name] = f"{type(ex).__name__}: {ex}"
+    top_level = sorted(n for n in sys.modules if n == "bat_core" or n.startswith("bat_core."))
+    return {"count": count, "failed": failed, "top_level": top_level}
+
+
 def main() -> None:
     facts: dict[str, Any] = {"before": snapshot()}
     install(sys.argv[1])
@@ -87,6 +104,7 @@ def main() -> None:
     prefs_rna = bpy.context.preferences.addons[PKG].preferences.bl_rna.properties
     facts["pref_subtypes"] = {p.identifier: p.subtype for p in prefs_rna if p.identifier != "rna_type"}
     facts["drawn"] = draw_everything()
+    facts["core_imports"] = import_core()
     # default_set=False: unregister/register only; leaving the preferences (and the shared
     # wheel folder, which Blender re-syncs on every preference change) alone keeps this fast.
     addon_utils.disable(PKG, default_set=False)
