@@ -282,10 +282,10 @@ class BAT_OT_cancel_job(bpy.types.Operator):  # noqa: N801 - Blender requires th
 
     @classmethod
     def poll(cls, context: Any) -> bool:
-        return runner.current() is not None
+        return runner.running() is not None
 
     def execute(self, context: Any) -> set[str]:
-        job = runner.current()
+        job = runner.running()
         if job is not None:
             job.cancel()
             job.view.message = "Cancelling…"

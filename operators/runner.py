@@ -141,7 +141,15 @@ class _Slot:
 
 
 def current() -> Job | None:
+    """The job a modal operator follows, finished or not (its outcome is still to collect)."""
     return _Slot.job
+
+
+def running() -> Job | None:
+    """The job to show in the interface: None once it has ended, even if nobody collected it
+    (loading another file ends modal operators without telling them)."""
+    job = _Slot.job
+    return job if job is not None and not job.finished else None
 
 
 def begin(job: Job) -> Job:

@@ -47,7 +47,7 @@ class BAT_PT_main(bpy.types.Panel):  # noqa: N801 - Blender requires this naming
         col.prop(settings, "dry_run")
         col.prop(settings, "strict")
         col.prop(settings, "verify")
-        busy = runner.current() is not None
+        busy = runner.running() is not None
         col = layout.column(align=True)
         col.enabled = not busy
         idname, text = OPERATOR_FOR_TARGET[settings.target]
@@ -69,7 +69,7 @@ class BAT_PT_result(bpy.types.Panel):  # noqa: N801 - Blender requires this nami
 
 
 def draw_result(layout: Any, result: Any) -> None:
-    job = runner.current()
+    job = runner.running()
     if job is not None:
         layout.label(text=f"{job.title}: {job.view.stage_label}", icon="SORTTIME")
         layout.progress(factor=job.view.factor, type="BAR", text=job.view.summary() or "…")

@@ -12,7 +12,7 @@ from ..operators import runner
 
 
 def draw_status(self: Any, context: Any) -> None:
-    job = runner.current()
+    job = runner.running()
     if job is None:
         return
     view = job.view

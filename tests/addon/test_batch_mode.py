@@ -134,3 +134,8 @@ def test_check_dependencies_lists_problems_with_owners_and_exports_json(facts: d
     assert report["operation"] == "check" and report["missing"] == ["//textures/gone.png"]
     assert [d["category"] for d in report["dependencies"]] == ["missing", "outside_project", "absolute"]
     assert "raised" in facts["check_strict"] and "1 missing file(s)" in facts["check_strict"]["raised"]
+
+
+def test_the_last_result_exports_as_json(facts: dict[str, Any]) -> None:
+    assert facts["export"]["returned"] == ["FINISHED"]
+    assert facts["exported"] == facts["check_report"]

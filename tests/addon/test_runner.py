@@ -212,3 +212,15 @@ def test_an_outcome_with_missing_files_is_a_warning() -> None:
     found = verdict(Outcome(summary))
     assert (found.level, found.status, found.finished) == ("WARNING", "WARNING", True)
     assert "1 referenced files are missing" in found.message
+
+
+def test_a_finished_job_nobody_collected_is_no_longer_shown_as_running(tmp_path: Path) -> None:
+    job = runner.begin(Job("copy", copier(make_sources(tmp_path / "src", 1, CHUNK), tmp_path / "out")))
+    try:
+        job.start()
+        assert job.join(5)
+        assert runner.current() is job and runner.running() is None
+        # ...and it does not block the next job.
+        runner.begin(Job("next", copier([], tmp_path / "o2")))
+    finally:
+        runner.shutdown()

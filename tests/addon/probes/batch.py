@@ -110,6 +110,10 @@ def main() -> None:
     facts["check"] = run("check_dependencies", export_json=str(report))
     facts["check_calls"] = core_calls()
     facts["check_report"] = json.loads(report.read_text()) if report.exists() else None
+    exported = WORK / "exported-report"
+    facts["export"] = run("export_report", filepath=str(exported))
+    written = exported.with_suffix(".json")
+    facts["exported"] = json.loads(written.read_text()) if written.exists() else None
     facts["check_strict"] = run("check_dependencies", strict=True)
     emit(facts)
 
