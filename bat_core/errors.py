@@ -72,3 +72,39 @@ class CancelledError(BatError):
 
 class ShamanServerError(BatError):
     """The embedded Shaman server cannot start: unusable storage directory or address."""
+
+
+class ShamanError(TransferError):
+    """Sending a pack to a Shaman server failed; the message names the server and the file."""
+
+
+class ShamanURLError(ShamanError):
+    """A Shaman target URL cannot be used (wrong scheme, no host, bad checkout path, ...)."""
+
+
+class ShamanUnavailableError(ShamanError):
+    """The Shaman server cannot be reached, or answers that Shaman is not active (503)."""
+
+
+class S3Error(TransferError):
+    """An S3-compatible endpoint refused or failed a request; the message says what to do."""
+
+
+class S3CredentialsError(S3Error):
+    """No credentials were found, or the endpoint does not accept the ones given."""
+
+
+class S3BucketMissingError(S3Error):
+    """The bucket named in the target does not exist at the endpoint."""
+
+
+class S3AccessDeniedError(S3Error):
+    """The credentials are valid but lack a permission the transfer needs."""
+
+
+class S3UnreachableError(S3Error):
+    """The endpoint cannot be reached: wrong address, server down, TLS failure or timeout."""
+
+
+class S3ThrottledError(S3Error):
+    """The endpoint kept answering 'slow down' after every retry."""
