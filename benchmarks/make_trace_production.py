@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import struct
 import sys
 import time
@@ -32,7 +33,7 @@ OBJECTS_PER_LIBRARY = 200
 TEXTURES_PER_LIBRARY = 50
 TEXTURES_PER_MATERIAL = 3
 # Bump when the layout changes, so an old cache is rebuilt instead of silently reused.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def png_bytes(seed: int, size: int = 8) -> bytes:
@@ -114,8 +115,12 @@ def make_library(out: Path, lib: int) -> Path:
     blend.parent.mkdir(parents=True, exist_ok=True)
     images = []
     for tex in range(TEXTURES_PER_LIBRARY):
-        image = bpy.data.images.load(str(texture_path(out, lib, tex)), check_existing=False)
+        path = texture_path(out, lib, tex)
+        image = bpy.data.images.load(str(path), check_existing=False)
         image.name = f"L{lib:02d}_tex_{tex:03d}"
+        # Store '//../textures/...' like a production library; save's relative_remap only
+        # rewrites paths that were relative already.
+        image.filepath = "//" + Path(os.path.relpath(path, blend.parent)).as_posix()
         images.append(image)
     assets = bpy.data.collections.new(f"Assets_{lib:02d}")
     scene.collection.children.link(assets)
@@ -130,7 +135,6 @@ def make_library(out: Path, lib: int) -> Path:
         obj = bpy.data.objects.new(f"L{lib:02d}_obj_{i:03d}", mesh)
         obj.location = (i % 20 * 1.5, i // 20 * 1.5, 0.0)
         assets.objects.link(obj)
-    # relative_remap stores the textures as '//../textures/...', like a production library.
     bpy.ops.wm.save_as_mainfile(filepath=str(blend), relative_remap=True, compress=False)
     return blend
 
