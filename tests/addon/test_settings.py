@@ -91,3 +91,20 @@ def test_secrets_are_redacted_from_messages() -> None:
     assert secrets.redact("auth failed for s3cr3t-key at host") == "auth failed for *** at host"
     # Very short values are not redacted: they would mangle ordinary words.
     assert secrets.redact("token tok") == "token tok"
+
+
+@pytest.mark.parametrize(
+    ("url", "checkout", "scheme", "host", "port", "expected_checkout"),
+    [
+        ("http://127.0.0.1:8080/", "shots/010", "http", "127.0.0.1", 8080, "shots/010"),
+        ("https://farm.example/api/", "a/b", "https", "farm.example", 443, "a/b"),
+        ("http://flamenco:8080", "", "http", "flamenco", 8080, None),
+    ],
+)
+def test_the_shaman_client_understands_the_targets_the_add_on_makes(
+    url: str, checkout: str, scheme: str, host: str, port: int, expected_checkout: str | None
+) -> None:
+    from bat_core.shaman.url import parse_shaman_url
+
+    parsed = parse_shaman_url(shaman_target(url, checkout))
+    assert (parsed.scheme, parsed.host, parsed.port, parsed.checkout_path) == (scheme, host, port, expected_checkout)
