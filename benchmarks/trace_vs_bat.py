@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark: ``python -m bat_core list --json SHOT`` against the reference ``bat list --json SHOT``.
+
+    .venv/bin/python benchmarks/trace_vs_bat.py [--production DIR] [--repeat N] [--profile]
+
+Makes the production with bpy when DIR lacks it (benchmarks/make_trace_production.py: 10
+libraries x 200 objects, 500 textures, a shot instancing a collection from every library),
+installs the reference tool (blender-asset-tracer 1.23 from PyPI) into its own environment
+(.venv-bench, never imported by product code), then runs each command as a fresh process,
+alternating ours and theirs, one unmeasured warm-up each (so both read the files from the page
+cache) and N measured runs. It prints the median wall time (process start to exit, interpreter
+start-up and imports included, as a user sees it) and the peak memory (max RSS of that very
+process, from wait4), the ratios against the targets, and how many of the production's 510
+files each tool reports.
+
+--profile also runs our trace() once in-process under cProfile and prints the top hotspots.
+Exit status: 1 when our tracer does not report exactly the production's files, else 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH_VENV = REPO / ".venv-bench"
+DEFAULT_PRODUCTION = Path(tempfile.gettempdir()) / "bat-bench-trace"
+TIME_TARGET = 1 / 5  # ours at most a fifth of the reference's wall time
+MEMORY_TARGET = 1.0  # and no more memory
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    max_rss_kb: int
+    files: frozenset[str]
+
+
+def ensure_reference() -> Path:
+    bat = BENCH_VENV / "bin" / "bat"
+    if not bat.exists():
+        print(f"installing blender-asset-tracer 1.23 into {BENCH_VENV} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+        subprocess.run(
+            [str(BENCH_VENV / "bin" / "pip"), "install", "-q", "blender-asset-tracer==1.23", "zstandard"],
+            check=True,
+        )
+    return bat
+
+
+def ensure_production(folder: Path) -> tuple[Path, frozenset[str]]:
+    """The shot, and the absolute paths of every file it depends on (from the production's manifest)."""
+    # The maker does nothing when its manifest says the folder is complete.
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "make_trace_production.py"), str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"making the production in {folder} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    print(proc.stdout.strip().splitlines()[-1])
+    manifest = json.loads((folder / "production.json").read_text(encoding="utf-8"))
+    expected = [*manifest["libraries"], *manifest["textures"]]
+    return folder / manifest["shot"], frozenset(os.path.normpath(folder / p) for p in expected)
+
+
+def measure(cmd: list[str], label: str) -> Run:
+    """Run cmd once as a fresh process; wall time, the child's own peak RSS, and the files its JSON lists."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=REPO)
+        # wait4 reports this child's own rusage; RUSAGE_CHILDREN's ru_maxrss is a running maximum
+        # over all children, so it could not tell a small run after a large one.
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{label} failed with exit status {proc.returncode}:\n{stderr[-3000:]}")
+    try:
+        listing: dict[str, list[str]] = json.loads(stdout)
+    except ValueError as exc:
+        raise SystemExit(f"{label} printed no JSON ({exc}):\n{stdout[:2000]}") from exc
+    files = frozenset(os.path.normpath(p) for deps in listing.values() for p in deps)
+    # Linux reports ru_maxrss in KiB.
+    return Run(seconds, usage.ru_maxrss, files)
+
+
+def profile_ours(shot: Path, top: int = 25) -> None:
+    sys.path.insert(0, str(REPO))
+    from bat_core.trace import TraceOptions, trace
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    result = trace(shot, TraceOptions(all_library_data=False))
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    print(f"\ncProfile of trace() ({len(result.files())} files):")
+    print(text.getvalue())
+
+
+def summarize(label: str, runs: list[Run]) -> tuple[float, float]:
+    times = [r.seconds for r in runs]
+    median = statistics.median(times)
+    peak_mb = max(r.max_rss_kb for r in runs) / 1024
+    print(
+        f"{label:<8} median {median:7.3f} s   (min {min(times):.3f}, max {max(times):.3f})   "
+        f"peak RSS {peak_mb:7.1f} MB   files {len(runs[0].files)}"
+    )
+    return median, peak_mb
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--production", type=Path, default=DEFAULT_PRODUCTION, help="folder of the cached production")
+    parser.add_argument("--repeat", type=int, default=3, help="measured runs of each tool (at least 3)")
+    parser.add_argument("--profile", action="store_true", help="also profile our trace() with cProfile")
+    args = parser.parse_args()
+    if args.repeat < 3:
+        parser.error("--repeat must be at least 3 (the median of fewer runs says little)")
+    bat = ensure_reference()
+    shot, expected = ensure_production(args.production.resolve())
+    commands = {
+        "ours": [sys.executable, "-m", "bat_core", "list", "--json", str(shot)],
+        "BAT": [str(bat), "list", "--json", str(shot)],
+    }
+    runs: dict[str, list[Run]] = {label: [] for label in commands}
+    for i in range(args.repeat + 1):
+        for label, cmd in commands.items():
+            run = measure(cmd, label)
+            if i > 0:  # the first round only warms the page cache
+                runs[label].append(run)
+    print(f"shot {shot}: {len(expected)} files expected, {args.repeat} runs each after one warm-up")
+    ours_s, ours_mb = summarize("ours", runs["ours"])
+    ref_s, ref_mb = summarize("BAT", runs["BAT"])
+    time_ratio, mem_ratio = ours_s / ref_s, ours_mb / ref_mb
+    verdict = {True: "met", False: "MISSED"}
+    print(
+        f"time ratio ours/BAT   {time_ratio:.3f}  (target <= {TIME_TARGET:.3f}: {verdict[time_ratio <= TIME_TARGET]})"
+    )
+    print(
+        f"memory ratio ours/BAT {mem_ratio:.3f}  (target <= {MEMORY_TARGET:.3f}: {verdict[mem_ratio <= MEMORY_TARGET]})"
+    )
+    status = 0
+    for label, label_runs in runs.items():
+        found = label_runs[0].files
+        if any(r.files != found for r in label_runs):
+            print(f"{label}: the runs disagree on the file list")
+        libraries = sum(1 for p in found & expected if p.endswith(".blend"))
+        textures = len(found & expected) - libraries
+        extra = found - expected
+        print(
+            f"{label:<8} reports {len(found)} files: {libraries} libraries, {textures} textures, "
+            f"{len(expected - found)} of the expected missing, {len(extra)} unexpected"
+        )
+        for p in sorted(extra)[:5]:
+            print(f"           unexpected: {p}")
+        if label == "ours" and found != expected:
+            status = 1
+    if args.profile:
+        profile_ours(shot)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
