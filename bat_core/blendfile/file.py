@@ -171,6 +171,23 @@ class BlendFile:
             return None
         return self.view(block, 0, struct_name)
 
+    def replace_block_edits(self, block: BlockHeader, data: bytes) -> list[FieldEdit]:
+        """Edits that give a block new data of any length (its header's size field follows).
+
+        Pointers refer to old addresses, not file offsets, so a block may grow or shrink freely.
+        The data is padded with NULs to a multiple of 4 bytes, as Blender pads what it writes.
+        """
+        padded = data + b"\0" * (-len(data) % 4)
+        if self.header.format_version >= 1:
+            length_at, length_code = block.header_offset + 8 + self.pointer_size, "q"
+        else:
+            length_at, length_code = block.header_offset + 4, "i"
+        length = struct.pack(self._order + length_code, len(padded))
+        return [
+            FieldEdit(length_at, len(length), length),
+            FieldEdit(block.data_offset, block.size, padded),
+        ]
+
     def block_bytes(self, block: BlockHeader) -> bytes:
         return self.source.read(block.data_offset, block.size)
 

@@ -16,52 +16,63 @@ from typing import Any
 
 from ..errors import RewriteError
 from .file import BlendFile, FieldEdit
-from .source import compressor_for
+from .source import Compression, compressor_for
 
 
 def check_edits(edits: Sequence[FieldEdit], size: int, source: Path) -> list[FieldEdit]:
     ordered = sorted(edits, key=lambda e: e.offset)
     previous_end = 0
     for edit in ordered:
-        if len(edit.data) != edit.size:
-            raise RewriteError(f"{source}: edit at byte {edit.offset} has {len(edit.data)} bytes for {edit.size}")
         if edit.offset < previous_end:
             raise RewriteError(f"{source}: overlapping edits at byte {edit.offset}")
-        if edit.offset < 0 or edit.offset + edit.size > size:
+        if edit.offset < 0 or edit.size < 0 or edit.offset + edit.size > size:
             raise RewriteError(f"{source}: edit at byte {edit.offset} lies outside the file")
         previous_end = edit.offset + edit.size
     return ordered
 
 
 def edited_chunks(blend: BlendFile, edits: Sequence[FieldEdit]) -> Iterator[bytes | bytearray | memoryview]:
-    """The decompressed content with edits applied, in order."""
+    """The decompressed content with edits applied, in order.
+
+    An edit replaces ``size`` bytes at ``offset`` with its data, which may be longer or shorter
+    (a resized block); everything else passes through untouched.
+    """
     pending = check_edits(edits, blend.decompressed_size, blend.path)
-    position = 0
+    index = 0
+    position = 0  # offset in the source of the chunk being emitted
     for chunk in blend.source.chunks():
         end = position + len(chunk)
-        if pending and pending[0].offset < end:
-            patched = bytearray(chunk)
-            while pending and pending[0].offset < end:
-                edit = pending[0]
-                lo = max(edit.offset, position)
-                hi = min(edit.offset + edit.size, end)
-                patched[lo - position : hi - position] = edit.data[lo - edit.offset : hi - edit.offset]
-                if edit.offset + edit.size <= end:
-                    pending.pop(0)
-                else:
-                    break
-            yield patched
-        else:
-            yield chunk
+        cursor = position  # source offset up to which this chunk has been handled
+        view = memoryview(chunk)
+        while index < len(pending) and pending[index].offset < end:
+            edit = pending[index]
+            if edit.offset >= cursor:
+                if edit.offset > cursor:
+                    yield view[cursor - position : edit.offset - position]
+                yield edit.data
+                cursor = edit.offset
+            skip_to = edit.offset + edit.size
+            if skip_to > end:
+                cursor = end  # the edit runs on into the next chunk
+                break
+            cursor = max(cursor, skip_to)
+            index += 1
+        if cursor < end:
+            yield view[cursor - position :]
         position = end
 
 
-def write_rewritten_copy(blend: BlendFile, destination: Path, edits: Sequence[FieldEdit]) -> int:
-    """Write `blend` with `edits` applied to `destination`; returns the bytes written."""
+def write_rewritten_copy(
+    blend: BlendFile, destination: Path, edits: Sequence[FieldEdit], compression: Compression | None = None
+) -> int:
+    """Write `blend` with `edits` applied to `destination`; returns the bytes written.
+
+    The copy is compressed like its source unless `compression` says otherwise.
+    """
     if destination.exists() and destination.resolve() == blend.path.resolve():
         raise RewriteError(f"{blend.path}: refusing to overwrite the source file")
     destination.parent.mkdir(parents=True, exist_ok=True)
-    compressor: Any = compressor_for(blend.compression)
+    compressor: Any = compressor_for(compression or blend.compression)
     fd, tmp_name = tempfile.mkstemp(prefix=".bat-", suffix=".tmp", dir=destination.parent)
     written = 0
     try:

@@ -45,6 +45,13 @@ def normalize(path: Path) -> Path:
     return Path(os.path.normpath(path.absolute()))
 
 
+def resolve_stored(stored: bytes, blend_dir: Path) -> Path:
+    """Where a stored path points on this machine; Windows-only paths stay as stored (with '/')."""
+    bpath = BlendPath(stored)
+    resolved = bpath.resolve(blend_dir)
+    return resolved if bpath.is_foreign_absolute else normalize(resolved)
+
+
 class _Tracer:
     def __init__(self, options: TraceOptions, listener: ProgressListener, cancel: CancelToken | None) -> None:
         self.options = options
@@ -203,7 +210,7 @@ class _Tracer:
             stored = lib.get_bytes("filepath" if lib.has("filepath") else "name")
             if not stored:
                 continue
-            lib_path = normalize(BlendPath(stored).resolve(state.path.parent))
+            lib_path = resolve_stored(stored, state.path.parent)
             packed = lib.has("packedfile") and lib.get_pointer("packedfile") != 0
             if not names and not self.options.all_library_data:
                 continue
@@ -216,7 +223,7 @@ class _Tracer:
         owner_view = state.file.view(owner) if owner.code != b"ID\0\0" else state.file.view(owner, struct_name="ID")
         owner_name = owner_view.id_name()
         blend_path = state.path
-        resolved = normalize(BlendPath(found.stored).resolve(blend_path.parent))
+        resolved = resolve_stored(found.stored, blend_path.parent)
         files: tuple[Path, ...] = ()
         missing = False
         if found.packed:

@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where each file goes inside a pack.
+
+Files inside the project root keep their layout. Files outside it go under
+``_outside_project/``, relative to the deepest folder that holds all of them, so two files
+never collide and no more of the user's folder names (home directory, user name) is kept than
+the one folder name that ties them together. Paths stored by Windows machines (``C:\\...``,
+``\\\\server\\share\\...``) map to ``_outside_project/C/...`` and ``_outside_project/UNC/...``.
+The mapping keeps relative layout: ``place(dir / x) == place(dir) + "/x"``, which keeps
+sequences, UDIM tiles and cache folders together.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from ..errors import PackError
+
+OUTSIDE = "_outside_project"
+
+
+def _is_windows_style(path: Path) -> bool:
+    text = str(path)
+    return (len(text) > 2 and text[1] == ":" and text[0].isalpha()) or text.startswith("//")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+class PackLayout:
+    def __init__(self, project: Path, paths: Iterable[Path]) -> None:
+        self.project = Path(os.path.normpath(project.absolute()))
+        outside = [p for p in paths if not _is_windows_style(p) and not _inside(p, self.project)]
+        self.outside_base: Path | None = None
+        if outside:
+            parents = [str(p.parent) for p in outside]
+            self.outside_base = Path(os.path.commonpath(parents))
+
+    def place(self, path: Path) -> str:
+        """The POSIX path inside the pack for a local absolute path (file, folder or pattern)."""
+        if _is_windows_style(path):
+            return self._windows_place(str(path))
+        if _inside(path, self.project):
+            rel = path.relative_to(self.project).as_posix()
+            return rel if rel != "." else ""
+        if self.outside_base is None or not _inside(path, self.outside_base):
+            raise PackError(f"{path}: outside the project and not planned for the pack")
+        rel = path.relative_to(self.outside_base).as_posix()
+        base_name = self.outside_base.name or "root"
+        return str(PurePosixPath(OUTSIDE, base_name, rel)) if rel != "." else f"{OUTSIDE}/{base_name}"
+
+    @staticmethod
+    def _windows_place(text: str) -> str:
+        win = PureWindowsPath(text.replace("/", "\\"))
+        if win.drive.startswith("\\\\"):
+            share = [p for p in win.drive.split("\\") if p]
+            head = ["UNC", *share]
+        else:
+            head = [win.drive.rstrip(":")]
+        parts = [p for p in win.parts[1:] if p not in ("\\", "")]
+        return str(PurePosixPath(OUTSIDE, *head, *parts))
