@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ from typing import Any
 from .pack import PackRequest, PlanOptions, TargetSettings, build_report, run_pack
 from .progress import CancelToken, ProgressListener, ignore_progress
 from .trace import TraceOptions, TraceResult, trace
-from .trace.report import write_json
+from .trace.bpath import BlendPath
+from .trace.report import detailed, write_json
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class PackOptions:
     workers: int = 4
     checkout_path: str | None = None
     checksum_cache: Path | None = None
+    cache_dir: Path | None = None  # the add-on's name for checksum_cache
     shaman_token: str | None = None
     s3_endpoint: str | None = None
     s3_region: str | None = None
@@ -63,7 +66,7 @@ def pack(
         settings=TargetSettings(
             shaman_token=options.shaman_token,
             checkout_path=options.checkout_path,
-            checksum_cache=options.checksum_cache,
+            checksum_cache=options.checksum_cache or options.cache_dir,
             s3_endpoint=options.s3_endpoint,
             s3_region=options.s3_region,
             s3_access_key=options.s3_access_key,
@@ -94,11 +97,61 @@ def pack(
     )
 
 
+@dataclass(frozen=True)
+class DependencyItem:
+    path: str
+    owners: tuple[str, ...]  # "IM:wood in shot.blend", ...
+
+
+@dataclass(frozen=True)
+class DependencyCheck:
+    """A trace sorted the way an artist looks at it before sending a job."""
+
+    blend: str
+    files_total: int
+    dependencies: tuple[DependencyItem, ...]
+    missing: tuple[DependencyItem, ...]
+    outside_project: tuple[DependencyItem, ...]
+    absolute: tuple[DependencyItem, ...]
+    report: dict[str, Any]
+    trace: TraceResult
+
+
 def check_dependencies(
     blend: Path,
     listener: ProgressListener = ignore_progress,
     cancel: CancelToken | None = None,
+    project: Path | None = None,
     all_library_data: bool = False,
-) -> TraceResult:
+) -> DependencyCheck:
     """Trace only: what is missing, outside the project, or absolute, with the datablocks that use it."""
-    return trace(blend, TraceOptions(all_library_data=all_library_data), listener, cancel)
+    result = trace(blend, TraceOptions(all_library_data=all_library_data), listener, cancel)
+    root = Path(os.path.normpath(Path(project or result.main.parent).absolute()))
+    groups: dict[str, dict[str, list[str]]] = {"all": {}, "missing": {}, "outside": {}, "absolute": {}}
+    for ref in result.references:
+        if ref.packed or ref.anchor_only:
+            continue
+        owner = ref.owner.describe()
+        paths = [str(f) for f in ref.files] or [str(ref.resolved)]
+        for p in paths:
+            groups["all"].setdefault(p, []).append(owner)
+            if root not in Path(p).parents:
+                groups["outside"].setdefault(p, []).append(owner)
+        if ref.missing:
+            groups["missing"].setdefault(str(ref.resolved), []).append(owner)
+        if BlendPath(ref.stored).is_absolute:
+            groups["absolute"].setdefault(BlendPath(ref.stored).text(), []).append(owner)
+
+    def items(name: str) -> tuple[DependencyItem, ...]:
+        return tuple(DependencyItem(p, tuple(sorted(set(o)))) for p, o in sorted(groups[name].items()))
+
+    return DependencyCheck(
+        blend=str(result.main),
+        files_total=len(result.files()),
+        dependencies=items("all"),
+        missing=items("missing"),
+        outside_project=items("outside"),
+        absolute=items("absolute"),
+        report=detailed(result),
+        trace=result,
+    )
