@@ -184,7 +184,15 @@ class ShamanTarget:
         return unknown + uploading
 
     def send(self, item: TransferItem, on_bytes: BytesCallback, cancel: CancelToken) -> SendOutcome:
-        outcome = self._send_until_stored(item.pack_path, on_bytes, cancel)
+        try:
+            outcome = self._send_until_stored(item.pack_path, on_bytes, cancel)
+        except ShamanError as exc:
+            # The engine names the file and this server; say the rest only once.
+            prefix = self.describe() + ": "
+            text = str(exc)
+            if not text.startswith(prefix):
+                raise
+            raise ShamanError(text[len(prefix) :]) from exc
         self._rounds.succeeded(item.pack_path)
         return outcome
 
@@ -314,8 +322,8 @@ class ShamanTarget:
                 if exc.status < 500:
                     if exc.status == 400 and pack_file.size == 0:
                         raise ShamanError(
-                            f"{self.describe()} refuses the empty file {pack_path!r} (Flamenco 3 cannot store "
-                            f"zero-byte files): {exc.server_message}"
+                            f"{self.describe()}: the server refuses the empty file {pack_path!r} "
+                            f"(Flamenco 3 cannot store zero-byte files): {exc.server_message}"
                         ) from None
                     raise
                 reason = f"HTTP {exc.status}: {exc.server_message}"
@@ -366,7 +374,7 @@ class ShamanTarget:
         fresh = hash_files([source], cache=self._cache, cancel=cancel, use_cache=False)[0]
         if (fresh.sha256, fresh.size) == pack_file.identity:
             raise ShamanError(
-                f"{self.describe()} refused {source} ({pack_file.item.pack_path!r}): {server_message}; "
+                f"{self.describe()}: the server refused {source} ({pack_file.item.pack_path!r}): {server_message}; "
                 "the file hashes the same again, so its bytes change while being read or are "
                 "corrupted on the way"
             )
