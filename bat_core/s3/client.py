@@ -102,7 +102,7 @@ def connect(
         session = boto3.session.Session()
     config = Config(
         region_name=region or session.region_name or DEFAULT_REGION,
-        retries={"max_attempts": max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": max_attempts, "mode": "standard"},
         max_pool_connections=max_pool,
         connect_timeout=connect_timeout_s,
         read_timeout=read_timeout_s,

@@ -151,3 +151,10 @@ def test_the_result_names_where_the_pack_went_and_never_a_secret(
     assert info["credentials_source"] == "the explicit settings"
     text = repr(info) + repr(target) + target.describe()  # type: ignore[attr-defined]
     assert s3_server.secret_key not in text and s3_server.access_key not in text
+
+
+def test_the_endpoint_is_a_server_in_another_process_not_an_in_process_mock(s3_server: S3Server) -> None:
+    import sys
+
+    assert "moto" not in sys.modules
+    assert s3_server.endpoint_url.startswith("http://127.0.0.1:")
