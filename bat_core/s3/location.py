@@ -98,8 +98,14 @@ def normalise_endpoint(endpoint: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https"):
         raise S3Error(f"S3 endpoint {endpoint!r}: only http:// and https:// endpoints are supported")
-    if not parts.netloc or not _HOST.match(parts.netloc.rpartition("@")[2]) or "@" in parts.netloc:
-        raise S3Error(f"S3 endpoint {endpoint!r}: expected scheme://host[:port] without user name or password")
+    if "@" in parts.netloc:
+        # Not echoed: the part before '@' may be a password.
+        raise S3Error(
+            "S3 endpoint: a user name or password in the endpoint URL is not supported; "
+            "give the keys in the settings, the environment or ~/.aws/credentials"
+        )
+    if not parts.netloc or not _HOST.match(parts.netloc):
+        raise S3Error(f"S3 endpoint {endpoint!r}: expected scheme://host[:port]")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise S3Error(f"S3 endpoint {endpoint!r}: expected scheme://host[:port] with no path")
     return f"{parts.scheme}://{parts.netloc}"
