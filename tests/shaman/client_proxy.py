@@ -78,8 +78,8 @@ class _State:
 
 
 class FaultProxy:
-    def __init__(self, server: ShamanServer) -> None:
-        self.upstream = (server.host, server.port)
+    def __init__(self, server: ShamanServer | tuple[str, int]) -> None:
+        self.upstream = server if isinstance(server, tuple) else (server.host, server.port)
         self.state = _State()
         self._httpd = _ProxyServer(("127.0.0.1", 0), self)
         self.port = self._httpd.server_address[1]
@@ -131,6 +131,10 @@ class _ProxyServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _ProxyServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -188,6 +192,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _forward(self, length: int, rate: float | None) -> tuple[int, dict[str, str], bytes, int]:
         host, port = self.server.proxy.upstream
         upstream = http.client.HTTPConnection(host, port, timeout=60)
+        upstream.connect()
+        assert upstream.sock is not None
+        upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         upstream.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for name, value in self.headers.items():
             if name.lower() not in ("connection", "keep-alive"):
