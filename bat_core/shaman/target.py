@@ -128,7 +128,15 @@ class ShamanTarget:
         self._aborted = threading.Event()
         self._main: str | None = self.options.main_pack_path
         self._checkout_path: str | None = None
-        self._stats = {"files_hashed": 0, "bytes_hashed": 0, "files_from_cache": 0, "requirements_calls": 0}
+        self._stats = {
+            "files_hashed": 0,
+            "bytes_hashed": 0,
+            "files_from_cache": 0,
+            "requirements_calls": 0,
+            "deferrals": 0,
+            "connections_lost": 0,
+            "failures": 0,
+        }
 
     # -- Target protocol ---------------------------------------------------------------------
 
@@ -258,7 +266,7 @@ class ShamanTarget:
             "main_blend_jobs_path": main_in_jobs,
             "rounds": self._rounds.current,
             "failed_rounds": self._rounds.failed_rounds,
-            **self._stats,
+            **self._snapshot(),
         }
 
     # -- one file ----------------------------------------------------------------------------
@@ -306,6 +314,7 @@ class ShamanTarget:
             except FileChangedError:
                 reason = self._rehash_after_mismatch(pack_file, "the file changed while it was sent", cancel)
             except ConnectionLostError as exc:
+                self._count("connections_lost")
                 state = self._status_after_drop(pack_file, cancel)
                 if state == "stored":
                     self._mark_stored(pack_file)
@@ -332,6 +341,7 @@ class ShamanTarget:
 
     def _defer(self, pack_file: _PackFile, cancel: CancelToken) -> bool:
         """Wait for someone else's upload of this file; True when it got stored."""
+        self._count("deferrals")
         round_number, end_round = self._rounds.deferred()
         if end_round:
             self._end_round(round_number, cancel)
@@ -386,6 +396,7 @@ class ShamanTarget:
 
     def _failed(self, pack_path: str, reason: str, failures: int, cancel: CancelToken) -> None:
         log.info("%s: sending %s failed (%s); will retry", self.describe(), pack_path, reason)
+        self._count("failures")
         round_number, end_round = self._rounds.failed(pack_path, reason)
         delay = min(self.options.max_retry_backoff_s, self.options.retry_backoff_s * 2 ** (failures - 1))
         sleep(delay * (0.5 + random.random() / 2), cancel)
@@ -403,6 +414,14 @@ class ShamanTarget:
             self._stats["requirements_calls"] += 1
             self._needed = {(r.sha, r.size) for r in required}
         return required
+
+    def _snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._stats)
+
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self._stats[name] += 1
 
     def _specs(self) -> list[FileSpec]:
         with self._lock:
