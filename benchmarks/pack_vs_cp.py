@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""How fast ``python -m bat_core pack`` packs a production compared with ``cp -r`` of it.
+
+Builds (or reuses) a ~2.2 GB production made with real Blender (make_pack_production.py: a
+shot and a library referencing 3000 small textures and four files of 200-400 MB, some by
+absolute paths so both .blend files get rewritten). Then, several rounds, in alternating
+order: ``cp -r PROJECT`` versus the whole pack command (interpreter start, tracing,
+planning, .blend rewriting, transfer) into a fresh folder on the same disk. Prints the
+median times, the throughput over the same byte count, and the ratio ours / cp -r (higher
+is better for us), then one in-process pack with the time spent in each stage.
+
+Fairness (as in transfer_vs_cp.py): the production is read once beforehand so both start
+from a warm page cache; every copy goes to a fresh folder and ``sync`` flushes dirty pages
+before each timed command (untimed), so neither pays for the other's write-back; copies are
+deleted only at the end, because deleting on this ext4 (mounted with ``discard``) made the
+next timing depend on the trims in flight; the order alternates each round. The machine may
+be shared: the load average is printed with the results, and the spread of the rounds
+shows the noise.
+
+    .venv/bin/python benchmarks/pack_vs_cp.py [--work /tmp/bat-bench-pack] [--rounds 3]
+        [--workers N] [--profile] [--clean]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bat_core.pack import PackRequest, PlanOptions, TargetSettings, run_pack  # noqa: E402
+from bat_core.progress import ProgressEvent, Stage  # noqa: E402
+
+TARGET_RATIO = 0.9
+
+
+def make_production(work: Path) -> dict[str, object]:
+    """Run the bpy generator (a no-op when its cache is current) and read what it built."""
+    script = Path(__file__).resolve().parent / "make_pack_production.py"
+    done = subprocess.run([sys.executable, str(script), str(work)], check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"building the production in {work} failed (exit {done.returncode})")
+    print(done.stdout.strip().splitlines()[-1], flush=True)
+    info: dict[str, object] = json.loads((work / "production.json").read_text())
+    return info
+
+
+def tree_size(root: Path) -> tuple[int, int]:
+    """(files, bytes) of the regular files under root."""
+    files = total = 0
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            files += 1
+            total += os.lstat(os.path.join(dirpath, name)).st_size
+    return files, total
+
+
+def warm(root: Path) -> None:
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(dirpath, name), "rb") as f:
+                while f.read(16 * 1024**2):
+                    pass
+
+
+def settle(dest: Path) -> None:
+    if dest.exists():
+        raise SystemExit(f"{dest} already exists")
+    subprocess.run(["sync"], check=True)
+
+
+def timed(command: list[str], dest: Path) -> float:
+    settle(dest)
+    start = time.perf_counter()
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
+        raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode})")
+    return seconds
+
+
+def pack_command(shot: Path, project: Path, dest: Path, workers: int | None) -> list[str]:
+    command = [sys.executable, "-m", "bat_core", "pack", str(shot), str(dest), "--project", str(project), "--quiet"]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    return command
+
+
+def check_same_tree(cp_dest: Path, our_dest: Path) -> None:
+    """Both commands must have produced the same files, or the comparison means nothing."""
+    cp_files, cp_bytes = tree_size(cp_dest)
+    our_files, our_bytes = tree_size(our_dest)
+    print(f"  check: cp -r wrote {cp_files} files / {cp_bytes} bytes, pack wrote {our_files} files / {our_bytes} bytes")
+    if (cp_files, cp_bytes) != (our_files, our_bytes):
+        raise SystemExit("the pack and the copy differ in files or bytes; the ratio would be meaningless")
+
+
+class StageClock:
+    """A progress listener noting when each stage first reports, to split the wall time."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.first: dict[Stage, float] = {}
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self.first.setdefault(event.stage, time.perf_counter())
+
+    def report(self, end: float) -> list[tuple[str, float]]:
+        marks = sorted(self.first.items(), key=lambda kv: kv[1])
+        rows: list[tuple[str, float]] = []
+        for (stage, at), nxt in zip(marks, [*(m[1] for m in marks[1:]), end], strict=True):
+            rows.append((str(stage), nxt - at))
+        if marks:
+            rows.insert(0, ("(before the first event)", marks[0][1] - self.start))
+        return rows
+
+
+def in_process_pack(shot: Path, project: Path, dest: Path, workers: int, profile: bool) -> None:
+    """One pack in this process with a stage clock (and cProfile when asked)."""
+    request = PackRequest(
+        blend=shot, target=str(dest), plan=PlanOptions(project=project), settings=TargetSettings(workers=workers)
+    )
+    clock = StageClock()
+    settle(dest)
+    profiler = cProfile.Profile() if profile else None
+    clock.start = time.perf_counter()
+    run: Callable[[], object] = lambda: run_pack(request, clock)  # noqa: E731
+    if profiler is not None:
+        profiler.runcall(run)
+    else:
+        run()
+    end = time.perf_counter()
+    print(f"in-process pack (workers={workers}): {end - clock.start:.2f} s")
+    for name, seconds in clock.report(end):
+        print(f"  {name:26s} {seconds:6.2f} s")
+    if profiler is not None:
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(30)
+
+
+def startup_seconds() -> float:
+    """Interpreter start plus importing the CLI: paid by every pack command, not by cp."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bat_core", "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _seconds(times: list[float]) -> str:
+    return ", ".join(f"{t:.2f}" for t in times) + " s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bat-bench-pack")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="pass --workers N to the pack command (default: its own)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process pack")
+    parser.add_argument("--clean", action="store_true", help="delete the production too (it is kept by default)")
+    args = parser.parse_args()
+    work: Path = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    copies = work / "copies"
+    if copies.exists():
+        shutil.rmtree(copies)
+    copies.mkdir()
+    info = make_production(work)
+    project, shot = Path(str(info["project"])), Path(str(info["shot"]))
+    files, total = tree_size(project)
+    print(f"production: {files} files, {total / 1e9:.2f} GB; warming the page cache ...", flush=True)
+    warm(project)
+    load_before = os.getloadavg()
+    cp_times: list[float] = []
+    our_times: list[float] = []
+    try:
+        for round_no in range(args.rounds):
+            cp_dest, our_dest = copies / f"cp_{round_no}", copies / f"ours_{round_no}"
+            runs = [
+                ("cp -r", cp_times, ["cp", "-r", str(project), str(cp_dest)], cp_dest),
+                ("pack", our_times, pack_command(shot, project, our_dest, args.workers), our_dest),
+            ]
+            if round_no % 2:
+                runs.reverse()
+            for name, times, command, dest in runs:
+                seconds = timed(command, dest)
+                times.append(seconds)
+                rate = total / seconds / 1e9
+                print(f"  round {round_no + 1}: {name:5s} {seconds:6.2f} s  {rate:5.2f} GB/s", flush=True)
+            if round_no == 0:
+                check_same_tree(cp_dest, our_dest)
+        load_after = os.getloadavg()
+        startup = startup_seconds()
+        print()
+        in_process_pack(shot, project, copies / "in_process", args.workers or 4, args.profile)
+    finally:
+        shutil.rmtree(copies, ignore_errors=True)
+        if args.clean:
+            shutil.rmtree(work, ignore_errors=True)
+    cp_median, our_median = statistics.median(cp_times), statistics.median(our_times)
+    ratio = cp_median / our_median
+    print()
+    print(f"load average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"rounds: cp -r {_seconds(cp_times)}; pack {_seconds(our_times)}")
+    print(f"pack command start-up (python -m bat_core --help): {startup:.2f} s")
+    print(f"cp -r  median {cp_median:.2f} s = {total / cp_median / 1e9:.2f} GB/s")
+    print(f"pack   median {our_median:.2f} s = {total / our_median / 1e9:.2f} GB/s")
+    verdict = "meets" if ratio >= TARGET_RATIO else "is below"
+    print(f"throughput ratio pack / cp -r = {ratio:.2f} ({verdict} the {TARGET_RATIO}x target)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
