@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -92,6 +93,19 @@ def warm(items: list[TransferItem]) -> None:
                 pass
 
 
+def server_cpu_s(pid: int) -> float:
+    """User + system CPU seconds the server process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu_s() -> float:
+    """CPU seconds of this process plus its finished children (the AWS CLI runs as one)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_ours(endpoint: str, bucket: str, items: list[TransferItem]) -> float:
     target = open_s3_target(
         f"s3://{bucket}/ours", endpoint=endpoint, access_key=KEY, secret_key=SECRET, workers=CONCURRENCY
@@ -156,14 +170,22 @@ def main() -> int:
             client.create_bucket(Bucket="bench")
             warm(items)
             order = ("ours", "cli") if n % 2 == 0 else ("cli", "ours")
+            cpu: dict[str, tuple[float, float]] = {}
             for which in order:
+                server0, client0 = server_cpu_s(proc.pid), client_cpu_s()
                 if which == "ours":
                     ours.append(run_ours(endpoint, "bench", items))
                     assert count_objects(client, "bench", "ours/") == (len(items), total)
                 else:
                     cli.append(run_cli(aws, endpoint, "bench", src))
                     assert count_objects(client, "bench", "cli/") == (len(items), total)
-            print(f"round {n + 1}: ours {ours[-1]:.1f} s, aws s3 cp {cli[-1]:.1f} s", flush=True)
+                cpu[which] = (server_cpu_s(proc.pid) - server0, client_cpu_s() - client0)
+            print(
+                f"round {n + 1}: ours {ours[-1]:.1f} s (server CPU {cpu['ours'][0]:.1f} s, client CPU "
+                f"{cpu['ours'][1]:.1f} s), aws s3 cp {cli[-1]:.1f} s (server CPU {cpu['cli'][0]:.1f} s, "
+                f"client CPU {cpu['cli'][1]:.1f} s)",
+                flush=True,
+            )
         finally:
             stop_moto(proc)
     t_ours, t_cli = statistics.median(ours), statistics.median(cli)

@@ -157,6 +157,9 @@ class S3Target:
             try:
                 head = conn.client.head_object(Bucket=self.location.bucket, Key=key)
             except Exception as exc:
+                if str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) in ("404", "NoSuchKey"):
+                    add_bytes(item.size)
+                    return False  # deleted since the listing: upload it again
                 raise conn.error(exc, f"reading s3://{self.location.bucket}/{key}") from exc
             remote_sha = (head.get("Metadata") or {}).get(SHA256_METADATA)
             if not remote_sha:
