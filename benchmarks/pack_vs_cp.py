@@ -28,6 +28,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import shutil
 import statistics
 import subprocess
@@ -82,15 +83,23 @@ def settle(dest: Path) -> None:
     subprocess.run(["sync"], check=True)
 
 
-def timed(command: list[str], dest: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], dest: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds user+sys) of one command; CPU time is what load cannot inflate."""
     settle(dest)
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     if done.returncode != 0:
         sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
         raise SystemExit(f"{' '.join(command)} failed (exit {done.returncode})")
-    return seconds
+    return seconds, cpu
 
 
 def pack_command(shot: Path, project: Path, dest: Path, workers: int | None) -> list[str]:
@@ -188,6 +197,7 @@ def main() -> int:
     load_before = os.getloadavg()
     cp_times: list[float] = []
     our_times: list[float] = []
+    cpu: dict[str, list[float]] = {"cp -r": [], "pack": []}
     try:
         for round_no in range(args.rounds):
             cp_dest, our_dest = copies / f"cp_{round_no}", copies / f"ours_{round_no}"
@@ -198,10 +208,14 @@ def main() -> int:
             if round_no % 2:
                 runs.reverse()
             for name, times, command, dest in runs:
-                seconds = timed(command, dest)
+                seconds, cpu_seconds = timed(command, dest)
                 times.append(seconds)
+                cpu[name].append(cpu_seconds)
                 rate = total / seconds / 1e9
-                print(f"  round {round_no + 1}: {name:5s} {seconds:6.2f} s  {rate:5.2f} GB/s", flush=True)
+                print(
+                    f"  round {round_no + 1}: {name:5s} {seconds:6.2f} s  {rate:5.2f} GB/s  (CPU {cpu_seconds:5.2f} s)",
+                    flush=True,
+                )
             if round_no == 0:
                 check_same_tree(cp_dest, our_dest)
         load_after = os.getloadavg()
@@ -217,6 +231,8 @@ def main() -> int:
     print()
     print(f"load average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"rounds: cp -r {_seconds(cp_times)}; pack {_seconds(our_times)}")
+    cp_cpu, our_cpu = statistics.median(cpu["cp -r"]), statistics.median(cpu["pack"])
+    print(f"CPU (user+sys) median: cp -r {cp_cpu:.2f} s, pack {our_cpu:.2f} s")
     print(f"pack command start-up (python -m bat_core --help): {startup:.2f} s")
     print(f"cp -r  median {cp_median:.2f} s = {total / cp_median / 1e9:.2f} GB/s")
     print(f"pack   median {our_median:.2f} s = {total / our_median / 1e9:.2f} GB/s")
