@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Damaged .blend files end in a result or a BlendFileError: never another exception, a hang or a huge allocation.
+
+Mutations start from files bpy 5.0.1 wrote in this run and aim at what the reader trusts
+(see robustness/mutations.py). The CI run is bounded (BAT_FUZZ_EXAMPLES raises it for long
+local runs, e.g. ``BAT_FUZZ_EXAMPLES=5000``).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from robustness.harness import fuzz_examples, fuzz_is_long, read_everything, run_case
+from robustness.mutations import (
+    Layout,
+    Mutation,
+    container_mutation,
+    gzip_bytes,
+    layout_of,
+    seekable_zstd,
+    stacked,
+)
+from samples.fixtures import SampleSet
+
+FUZZ = settings(
+    max_examples=fuzz_examples(120),
+    deadline=None,
+    derandomize=not fuzz_is_long(),
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@functools.cache
+def _layout(path: Path) -> Layout:
+    return layout_of(path)
+
+
+@pytest.fixture(scope="module")
+def main_layout(bpy50_samples: SampleSet) -> Layout:
+    return _layout(bpy50_samples.folder / "main.blend")
+
+
+@pytest.fixture(scope="module")
+def lib_layout(bpy50_samples: SampleSet) -> Layout:
+    return _layout(bpy50_samples.folder / "lib.blend")
+
+
+def _read_mutated(tmp_path: Path, group: str, data: bytes, mutation: Mutation, name: str = "fuzzed.blend") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return run_case(group, mutation.label, lambda: read_everything(path, tmp_path))
+
+
+@given(data=st.data())
+@FUZZ
+def test_damaged_uncompressed_files_end_in_a_result_or_blend_file_error(
+    tmp_path: Path, main_layout: Layout, lib_layout: Layout, data: st.DataObject
+) -> None:
+    layout = data.draw(st.sampled_from([main_layout, lib_layout]))
+    mutation = data.draw(stacked(layout))
+    _read_mutated(tmp_path, "reader/plain", mutation.apply(layout.data), mutation)
+
+
+@given(data=st.data())
+@FUZZ
+def test_damaged_content_inside_seekable_zstd_ends_cleanly(
+    tmp_path: Path, main_layout: Layout, data: st.DataObject
+) -> None:
+    # Frames of 64 KiB so that structs and tables straddle frame boundaries.
+    mutation = data.draw(stacked(main_layout))
+    payload = seekable_zstd(mutation.apply(main_layout.data))
+    _read_mutated(tmp_path, "reader/zstd content", payload, mutation)
+
+
+@given(data=st.data())
+@FUZZ
+def test_damaged_content_inside_gzip_ends_cleanly(tmp_path: Path, main_layout: Layout, data: st.DataObject) -> None:
+    mutation = data.draw(stacked(main_layout))
+    payload = gzip_bytes(mutation.apply(main_layout.data))
+    _read_mutated(tmp_path, "reader/gzip content", payload, mutation)
+
+
+@pytest.fixture(scope="module")
+def containers(bpy50_samples: SampleSet, main_layout: Layout) -> dict[str, bytes]:
+    return {
+        "blender zstd": (bpy50_samples.folder / "main_zstd.blend").read_bytes(),
+        "seekable zstd, 64 KiB frames": seekable_zstd(main_layout.data),
+        "gzip": (bpy50_samples.folder / "main_gzip.blend").read_bytes(),
+    }
+
+
+@given(data=st.data())
+@FUZZ
+def test_damaged_compressed_streams_end_cleanly(
+    tmp_path: Path, containers: dict[str, bytes], data: st.DataObject
+) -> None:
+    name = data.draw(st.sampled_from(sorted(containers)))
+    mutation = data.draw(container_mutation(containers[name]))
+    _read_mutated(tmp_path, f"reader/{name} stream", mutation.apply(containers[name]), mutation)
