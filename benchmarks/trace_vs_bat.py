@@ -13,6 +13,9 @@ start-up and imports included, as a user sees it) and the peak memory (max RSS o
 process, from wait4), the ratios against the targets, and how many of the production's 510
 files each tool reports.
 
+A third row, "headers", only opens the 11 files with our reader (block headers and SDNA):
+the floor for a tracer that reads every block header of every file, as ours does.
+
 --profile also runs our trace() once in-process under cProfile and prints the top hotspots.
 --ours-repo DIR measures the bat_core of another checkout (a patch under review) as ours.
 Exit status: 1 when our tracer does not report exactly the production's files, else 0.
@@ -39,6 +42,18 @@ BENCH_VENV = REPO / ".venv-bench"
 DEFAULT_PRODUCTION = Path(tempfile.gettempdir()) / "bat-bench-trace"
 TIME_TARGET = 1 / 5  # ours at most a fifth of the reference's wall time
 MEMORY_TARGET = 1.0  # and no more memory
+
+# Opens the shot and every library with our reader and does nothing else: the time any tracer
+# that reads every block header (ours does) cannot go below. Prints JSON like `list`.
+HEADERS_ONLY = """
+import json, sys
+from pathlib import Path
+from bat_core.blendfile import open_blend
+shot = Path(sys.argv[1])
+for path in [shot, *sorted((shot.parent / "libs").glob("*.blend"))]:
+    open_blend(path).close()
+print(json.dumps({}))
+"""
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,7 @@ def main() -> int:
     commands = {
         "ours": ([sys.executable, "-m", "bat_core", "list", "--json", str(shot)], ours_repo),
         "BAT": ([str(bat), "list", "--json", str(shot)], REPO),
+        "headers": ([sys.executable, "-c", HEADERS_ONLY, str(shot)], ours_repo),
     }
     runs: dict[str, list[Run]] = {label: [] for label in commands}
     for i in range(args.repeat + 1):
@@ -162,6 +178,7 @@ def main() -> int:
     print(f"shot {shot}: {len(expected)} files expected, {args.repeat} runs each after one warm-up")
     ours_s, ours_cpu, ours_mb = summarize("ours", runs["ours"])
     ref_s, ref_cpu, ref_mb = summarize("BAT", runs["BAT"])
+    floor_s, _, _ = summarize("headers", runs.pop("headers"))
     time_ratio, mem_ratio = ours_s / ref_s, ours_mb / ref_mb
     verdict = {True: "met", False: "MISSED"}
     print(
@@ -172,6 +189,7 @@ def main() -> int:
     )
     # Not a target, but steadier than wall time when other work shares the machine.
     print(f"cpu ratio ours/BAT    {ours_cpu / ref_cpu:.3f}")
+    print(f"floor ratio headers/BAT {floor_s / ref_s:.3f}  (only opening the 11 files with our reader)")
     status = 0
     for label, label_runs in runs.items():
         found = label_runs[0].files
