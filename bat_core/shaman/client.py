@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -45,6 +46,7 @@ log = logging.getLogger("bat_core.shaman.client")
 
 _UPLOAD_CHUNK = 1024 * 1024
 _MAX_MESSAGE = 300
+_SSL_DETAIL = re.compile(r"\[SSL: [A-Z_]+\][^'\"()]*")
 _O_BINARY = getattr(os, "O_BINARY", 0)
 FILE_STATES = frozenset({"unknown", "uploading", "stored"})
 
@@ -213,7 +215,8 @@ class ShamanClient:
         url = self.url.api_url + self._file_route(sha, size)
         attempt = 0
         while True:
-            body = _FileBody(source, size, on_bytes)
+            # requests sends an empty iterable chunked; an empty file needs Content-Length: 0.
+            body: _FileBody | bytes = _FileBody(source, size, on_bytes) if size else b""
             try:
                 response = self._session().post(
                     url,
@@ -265,7 +268,9 @@ class ShamanClient:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
-            session.trust_env = False  # no proxies or .netrc credentials from the environment
+            # No proxies, CA bundles or .netrc passwords from the environment: what is sent
+            # where, and with which credentials, is decided by the caller alone.
+            session.trust_env = False
             adapter = HTTPAdapter(pool_connections=1, pool_maxsize=2, max_retries=0)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
@@ -408,7 +413,9 @@ def _nothing_sent(exc: requests.RequestException) -> bool:
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS error (certificate not trusted? pass a CA bundle): " + _innermost(exc)
+        found = _SSL_DETAIL.search(str(exc))
+        detail = found.group(0).strip() if found else _innermost(exc)
+        return f"TLS error: {detail} (is the server's certificate trusted? a CA bundle can be given)"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "timed out while connecting"
     if isinstance(exc, requests.exceptions.Timeout):

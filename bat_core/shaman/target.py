@@ -236,6 +236,7 @@ class ShamanTarget:
             used = self.client.checkout(specs, path, cancel)
         self._checkout_path = used
         log.info("%s: checkout created at %r", self.describe(), used)
+        self.close()
 
     def abort(self) -> None:
         self._aborted.set()

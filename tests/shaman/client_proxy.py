@@ -15,7 +15,8 @@ forwarding it), ``drop_mid_body`` (read ``after_bytes`` of the body then reset t
 connection), ``drop_after_forward`` (forward the whole request, then reset the client's
 connection without relaying the answer), ``throttle`` (forward the body at
 ``rate_bytes_per_s``), ``rewrite_json`` (forward, then pass the JSON answer through
-``rewrite``). Every request is logged in ``proxy.log``.
+``rewrite``). Every request is logged in ``proxy.log``. With ``tls`` (a server-side
+SSLContext) the proxy speaks HTTPS to its clients.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import contextlib
 import http.client
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -78,10 +80,13 @@ class _State:
 
 
 class FaultProxy:
-    def __init__(self, server: ShamanServer | tuple[str, int]) -> None:
+    def __init__(self, server: ShamanServer | tuple[str, int], tls: ssl.SSLContext | None = None) -> None:
         self.upstream = server if isinstance(server, tuple) else (server.host, server.port)
         self.state = _State()
+        self.tls = tls
         self._httpd = _ProxyServer(("127.0.0.1", 0), self)
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02})
         self._thread.daemon = True
@@ -92,7 +97,8 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}/"
 
     def shaman_url(self, checkout: str = "job") -> str:
-        return f"shaman+http://127.0.0.1:{self.port}/#{checkout}"
+        scheme = "shaman" if self.tls is not None else "shaman+http"
+        return f"{scheme}://127.0.0.1:{self.port}/#{checkout}"
 
     def add(self, rule: Rule) -> Rule:
         with self.state.lock:

@@ -331,3 +331,68 @@ def test_a_target_is_driven_by_run_transfer_like_any_other(shaman_server: Shaman
     assert "127.0.0.1" in target.describe()
     result = run_transfer(pack.items, target)
     assert result.files_sent == 1
+
+
+def test_uploads_declare_their_length_and_are_never_chunked_even_when_empty(
+    shaman_server: ShamanServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    pack = make_pack(tmp_path / "src", {"empty.txt": 0, "big.bin": 3 * MiB + 1})
+    send(proxy.shaman_url(), pack.items, tmp_path / "cache")
+    lengths = sorted(r.headers.get("Content-Length", "") for r in proxy.requests_to("POST", "/files/"))
+    assert lengths == ["0", str(3 * MiB + 1)]
+    assert not any("Transfer-Encoding" in r.headers for r in proxy.log)
+
+
+def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_https_certificates_are_verified_and_a_given_ca_bundle_is_trusted(
+    shaman_server: ShamanServer, tmp_path: Path
+) -> None:
+    import ssl
+
+    cert, key = _self_signed_certificate(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    tls_proxy = FaultProxy(shaman_server, tls=context)
+    try:
+        pack = make_pack(tmp_path / "src", {"a.blend": 100})
+        options = fast_options(client=ClientOptions(backoff_s=0.01, retries=1))
+        with pytest.raises(ShamanUnavailableError, match=r"TLS error: \[SSL: CERTIFICATE_VERIFY_FAILED\]"):
+            send(tls_proxy.shaman_url("untrusted"), pack.items, tmp_path / "cache", options=options)
+        assert shaman_server.stats.requests == 0
+
+        _, target = send(tls_proxy.shaman_url("trusted"), pack.items, tmp_path / "cache", ca_bundle=cert)
+        assert target.result_info()["checkout_path"] == "trusted"
+        assert tls_proxy.log and all(r.headers.get("Host", "").startswith("127.0.0.1") for r in tls_proxy.log)
+    finally:
+        tls_proxy.close()
