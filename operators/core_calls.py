@@ -1,24 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The only place the add-on calls the packing core; runs in the worker thread.
+"""The only place the add-on calls the packing core (``bat_core.api``); runs in the worker thread.
 
-Requests are frozen plain values built on the main thread. The core module is imported
-lazily, here, so the add-on registers (and reports a clear error) even in a build whose core
-lacks ``bat_core.api``.
+Requests are frozen plain values built on the main thread. The core's api module is imported
+when a job runs, not when the add-on registers: registering stays fast, and a build whose core
+cannot be imported still registers and says clearly what is wrong when asked to pack.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 from ._errors import CoreUnavailableError
 from .runner import Work
 from .settings import Secrets
-from .summary import JobSummary, from_pack_result, from_trace_result
+from .summary import JobSummary, from_dependency_check, from_pack_result
 
 try:
     from ..bat_core.errors import MissingDependencyError
@@ -30,29 +27,23 @@ except ImportError:  # pragma: no cover - top-level import in the tests
 
 def load_api() -> ModuleType:
     try:
-        from ..bat_core import api
+        if __package__ and "." in __package__:
+            from ..bat_core import api
+        else:  # imported as top-level ``operators`` (bpy-free tests): the core is top-level too
+            from bat_core import api
     except ImportError as ex:
-        reason = str(ex)
-        if __package__ and "." not in __package__:
-            # Imported as a top-level package (tests, CLI tools): the core is top-level too.
-            try:
-                import bat_core.api as api_top
-
-                return api_top
-            except ImportError as ex_top:
-                reason = str(ex_top)
         raise CoreUnavailableError(
-            f"The packing core is not available in this build of the add-on (bat_core.api: {reason}); "
+            f"The packing core is not available in this build of the add-on (bat_core.api: {ex}); "
             "install a complete release of Blender Asset Tracer"
         ) from None
-    return api  # type: ignore[no-any-return]
+    return api
 
 
 @dataclass(frozen=True)
 class PackRequest:
     """Everything one pack needs, as plain values; secrets are kept out of repr()."""
 
-    operation: str
+    operation: str  # "shaman", "directory", "zip" or "s3": how the result is shown
     blend: Path
     target: str
     project: Path | None = None
@@ -73,34 +64,30 @@ class PackRequest:
     def secrets(self) -> Secrets:
         return Secrets(tuple(s for s in (self.shaman_token, self.s3_access_key, self.s3_secret_key) if s))
 
-    def option_values(self, accepted: set[str]) -> dict[str, Any]:
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "operation"}
-        # cache_dir is newer than the planned PackOptions; pass it only where the core takes it.
-        if "cache_dir" not in accepted:
-            values.pop("cache_dir")
-        unknown = set(values) - accepted
-        if unknown:
-            raise CoreUnavailableError(
-                f"The packing core in this build does not accept {', '.join(sorted(unknown))}; "
-                "the add-on and its core are out of step"
-            )
-        return values
-
 
 def pack_work(request: PackRequest) -> Work:
     def work(listener: ProgressListener, cancel: CancelToken) -> JobSummary:
         api = load_api()
-        accepted = {f.name for f in dataclasses.fields(api.PackOptions)}
-        options = api.PackOptions(**request.option_values(accepted))
+        options = api.PackOptions(
+            blend=request.blend,
+            target=request.target,
+            project=request.project,
+            exclude=request.exclude,
+            relative_only=request.relative_only,
+            noop=request.noop,
+            compress=request.compress,
+            # The core refuses before writing anything when strict and files are missing.
+            strict=request.strict,
+            verify=request.verify,
+            cache_dir=request.cache_dir,
+            shaman_token=request.shaman_token,
+            s3_endpoint=request.s3_endpoint,
+            s3_region=request.s3_region,
+            s3_access_key=request.s3_access_key,
+            s3_secret_key=request.s3_secret_key,
+        )
         result = api.pack(options, listener, cancel)
-        summary = from_pack_result(request.operation, result, dry_run=request.noop)
-        if request.strict and summary.missing:
-            raise MissingDependencyError(
-                f"{request.blend}: {len(summary.missing)} missing file(s), strict mode: "
-                + ", ".join(summary.missing[:5])
-                + (" …" if len(summary.missing) > 5 else "")
-            )
-        return summary
+        return from_pack_result(request.operation, result, dry_run=request.noop)
 
     return work
 
@@ -115,15 +102,11 @@ class CheckRequest:
 def check_work(request: CheckRequest) -> Work:
     def work(listener: ProgressListener, cancel: CancelToken) -> JobSummary:
         api = load_api()
-        kwargs: dict[str, Any] = {}
-        if "project" in inspect.signature(api.check_dependencies).parameters:
-            kwargs["project"] = request.project
-        result = api.check_dependencies(request.blend, listener, cancel, **kwargs)
-        summary = from_trace_result(str(request.blend), result)
+        result = api.check_dependencies(request.blend, listener, cancel, project=request.project)
+        summary = from_dependency_check(result)
         if request.strict and summary.missing:
-            raise MissingDependencyError(
-                f"{request.blend}: {len(summary.missing)} missing file(s): " + ", ".join(summary.missing[:5])
-            )
+            shown = ", ".join(summary.missing[:5]) + (" …" if len(summary.missing) > 5 else "")
+            raise MissingDependencyError(f"{request.blend}: {len(summary.missing)} missing file(s): {shown}")
         return summary
 
     return work

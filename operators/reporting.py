@@ -18,6 +18,10 @@ class Verdict:
     finished: bool  # operator returns FINISHED (else CANCELLED, which makes bpy.ops raise on ERROR)
 
 
+def count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _where(summary: JobSummary) -> str:
     if summary.operation == "shaman" and summary.checkout_path:
         return f"Shaman checkout {summary.checkout_path}"
@@ -34,10 +38,11 @@ def headline(summary: JobSummary) -> str:
         )
     size = human_bytes(summary.bytes_total)
     if summary.dry_run:
-        return f"Dry run: would pack {summary.files_total} files ({size}) to {summary.target}"
-    text = f"Packed {summary.files_total} files ({size}) to {_where(summary)}"
+        return f"Dry run: would pack {count(summary.files_total, 'file')} ({size}) to {summary.target}"
+    text = f"Packed {count(summary.files_total, 'file')} ({size}) to {_where(summary)}"
     if summary.operation in ("shaman", "s3"):
-        text += f"; uploaded {summary.uploaded_files} files ({human_bytes(summary.uploaded_bytes)})"
+        uploaded = human_bytes(summary.uploaded_bytes)
+        text += f"; uploaded {count(summary.uploaded_files, 'file')} ({uploaded})"
     return text
 
 
@@ -53,6 +58,8 @@ def verdict(outcome: Outcome) -> Verdict:
             return Verdict("WARNING", "WARNING", text + " (see the BAT panel)", finished=True)
         return Verdict("INFO", "OK", text, finished=True)
     if summary.missing:
-        text += f"; {len(summary.missing)} referenced files are missing (see the BAT panel)"
+        missing = len(summary.missing)
+        verb = "is" if missing == 1 else "are"
+        text += f"; {count(missing, 'referenced file')} {verb} missing (see the BAT panel)"
         return Verdict("WARNING", "WARNING", text, finished=True)
     return Verdict("INFO", "OK", text, finished=True)

@@ -63,3 +63,18 @@ def run_probe(name: str, user_dir: Path, *args: str, env: dict[str, str] | None 
 def probe() -> Probe:
     """run_probe, for test modules (they cannot import this conftest by name)."""
     return run_probe
+
+
+@pytest.fixture(scope="session")
+def sample_production(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/make_production.py, built once by real Blender: libraries linking libraries, an
+    image sequence, a UDIM set and a texture outside the project. Returns the shot .blend."""
+    pytest.importorskip("bpy", reason="the sample production is made by Blender")
+    out = tmp_path_factory.mktemp("sample")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "make_production.py"), str(out)],
+        capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False,
+    )  # fmt: skip
+    shot = out / "project" / "shots" / "shot_010.blend"
+    assert done.returncode == 0 and shot.is_file(), done.stdout + done.stderr
+    return shot

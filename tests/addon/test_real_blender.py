@@ -59,10 +59,11 @@ def test_batch_mode_exit_code_follows_the_outcome(installed: tuple[Path, Path], 
         assert done.returncode == 0, done.stdout + done.stderr
         assert "BAT PROBE DONE lenient" in done.stdout
         copied = sorted(p.relative_to(run / "out-lenient").as_posix() for p in (run / "out-lenient").rglob("*.*"))
-        assert copied == ["_outside/sky.png", "shot.blend", "textures/brick.png"]
+        assert copied == ["_outside_project/library/sky.png", "shot.blend", "textures/brick.png"]
     else:
         assert done.returncode == 1
-        assert "strict mode: //textures/gone.png" in done.stdout + done.stderr
+        assert "1 dependencies are missing" in done.stdout + done.stderr
+        assert f"{run / 'project' / 'textures' / 'gone.png'}" in done.stdout + done.stderr
         assert "BAT PROBE DONE" not in done.stdout
 
 

@@ -211,7 +211,9 @@ def test_an_outcome_with_missing_files_is_a_warning() -> None:
     summary = JobSummary("zip", target="/tmp/p.zip", files_total=3, bytes_total=10, missing=("//tex/a.png",))
     found = verdict(Outcome(summary))
     assert (found.level, found.status, found.finished) == ("WARNING", "WARNING", True)
-    assert "1 referenced files are missing" in found.message
+    assert "1 referenced file is missing" in found.message
+    two = verdict(Outcome(JobSummary("zip", target="/tmp/p.zip", files_total=1, missing=("//a.png", "//b.png"))))
+    assert two.message.startswith("BAT: Packed 1 file (") and "2 referenced files are missing" in two.message
 
 
 def test_a_finished_job_nobody_collected_is_no_longer_shown_as_running(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -157,3 +158,29 @@ def make_production(folder: Path) -> Path:
     deps = [{"path": img.filepath, "owner": f"IM{img.name}"} for img in bpy.data.images if img.filepath]
     blend.with_suffix(".deps.json").write_text(json.dumps(deps), encoding="utf-8")
     return blend
+
+
+class Recorder:
+    """Wraps the core's pack(): records which settings reached it, then does the real work."""
+
+    def __init__(self) -> None:
+        self.api = importlib.import_module(f"{PKG}.bat_core.api")
+        self.real_pack = self.api.pack
+        self.calls: list[dict[str, Any]] = []
+        self.api.pack = self.pack
+
+    def pack(self, options: Any, listener: Any, cancel: Any) -> Any:
+        fields = ("blend", "target", "project", "exclude", "noop", "strict", "cache_dir", "shaman_token",
+                  "s3_endpoint", "s3_region", "s3_access_key", "s3_secret_key")  # fmt: skip
+        self.calls.append({name: _option(getattr(options, name)) for name in fields})
+        return self.real_pack(options, listener, cancel)
+
+    def take(self) -> list[dict[str, Any]]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def _option(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_option(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)

@@ -2,29 +2,23 @@
 """Probe for a real Blender in background mode (extension installed in the user folder):
 blender --background --python-exit-code 1 --python real_batch.py -- WORKDIR lenient|strict
 
-Makes a production, puts the stand-in core in place and runs Pack to Directory the way a farm
+Makes a production and runs Pack to Directory with the extension's real core, the way a farm
 script would; a failure must make Blender exit non-zero."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bpy
-from common import PKG, make_production, module
+from common import make_production
 
 
 def main() -> None:
     work, mode = Path(sys.argv[-2]), sys.argv[-1]
-    os.environ["BAT_STANDIN_LOG"] = str(work / "standin.log")
     make_production(work / "project")
-    import standin_api
-
-    sys.modules[f"{PKG}.bat_core.api"] = standin_api
-    module("bat_core").api = standin_api
     bpy.ops.bat.pack_directory(directory=str(work / f"out-{mode}"), strict=mode == "strict")
     print("BAT PROBE DONE", mode)
 
