@@ -414,6 +414,8 @@ class ShamanTarget:
         with self._lock:
             self._stats["requirements_calls"] += 1
             self._needed = {(r.sha, r.size) for r in required}
+            # A blob stored earlier in this run can vanish again (garbage collection).
+            self._stored -= self._needed
         return required
 
     def _snapshot(self) -> dict[str, int]:

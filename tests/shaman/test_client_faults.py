@@ -300,3 +300,52 @@ def test_c8_a_208_and_reset_in_the_middle_of_a_large_body_is_success_without_ret
     assert server.stats.uploads_cut_off == 1
     assert server.stats.upload_bytes_received < 1.8 * 50 * MiB
     assert_checkout_matches(server, target.result_info()["checkout_path"], pack.items)
+
+
+def _vanish_one_blob(server: ShamanServer) -> Callable[[object], bool]:
+    """A proxy condition that deletes one stored blob (as garbage collection would) once."""
+    done: list[Path] = []
+
+    def vanish(_handler: object) -> bool:
+        if not done:
+            blob = sorted((server.storage / "file-store" / "stored").rglob("*.blob"))[0]
+            blob.unlink()
+            done.append(blob)
+        return True
+
+    return vanish
+
+
+def test_a_blob_that_vanishes_before_the_final_check_is_sent_again(
+    any_shaman_server: ShamanServer, proxy_for: Callable[[ShamanServer], FaultProxy], tmp_path: Path
+) -> None:
+    server = any_shaman_server
+    proxy = proxy_for(server)
+    # The second requirements call is the one commit() makes before the checkout.
+    calls: list[int] = []
+    vanish = _vanish_one_blob(server)
+
+    def before_the_final_check(handler: object) -> bool:
+        calls.append(1)
+        return len(calls) == 2 and vanish(handler)
+
+    proxy.add(Rule("POST", "checkout/requirements", "forward", when=before_the_final_check))
+    pack = make_pack(tmp_path / "src", {"a.bin": 10_000, "b.bin": 20_000})
+    _, target = send(proxy.shaman_url(), pack.items, tmp_path / "cache", options=fast_options())
+    assert len(proxy.requests_to("POST", "/files/")) == 3
+    assert_checkout_matches(server, target.result_info()["checkout_path"], pack.items)
+
+
+def test_a_checkout_refused_for_missing_files_is_retried_once_after_sending_them(
+    any_shaman_server: ShamanServer, proxy_for: Callable[[ShamanServer], FaultProxy], tmp_path: Path
+) -> None:
+    server = any_shaman_server
+    proxy = proxy_for(server)
+    proxy.add(Rule("POST", "checkout/create", "forward", times=1, when=_vanish_one_blob(server)))
+    pack = make_pack(tmp_path / "src", {"a.bin": 10_000, "b.bin": 20_000})
+    _, target = send(proxy.shaman_url("job"), pack.items, tmp_path / "cache", options=fast_options())
+    creates = proxy.requests_to("POST", "checkout/create")
+    assert [r.status for r in creates] == [424 if server.mode == "strict" else 500, 200]
+    assert len(proxy.requests_to("POST", "/files/")) == 3
+    assert target.result_info()["checkout_path"] == "job"
+    assert_checkout_matches(server, "job", pack.items)

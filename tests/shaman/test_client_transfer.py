@@ -150,8 +150,10 @@ def test_unicode_paths_round_trip_and_filename_headers_are_single_encoded_lines(
     assert all(h.isascii() and "\n" not in h and "\r" not in h for h in headers)
 
 
-def test_windows_style_source_paths_are_sent_with_forward_slashes(shaman_server: ShamanServer, tmp_path: Path) -> None:
-    # The packer gives POSIX pack paths; a backslash one is refused before anything is sent.
+def test_pack_paths_with_backslashes_are_refused_before_anything_is_sent(
+    shaman_server: ShamanServer, tmp_path: Path
+) -> None:
+    # Pack paths are POSIX (the packer converts Windows paths); a backslash one never reaches the server.
     pack = make_pack(tmp_path / "src", {"tex/a.png": 10})
     bad = [pack.items[0].__class__(pack.items[0].source, "tex\\a.png", 10)]
     with pytest.raises(TransferError, match="backslash"):
