@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import socket
 import zipfile
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from blendgen.production import Production
 from pack.blender_check import blender_view
 from s3.endpoint import S3Server, start_moto, stop_moto
 
@@ -67,6 +69,7 @@ def facts(
     extension_zip: Path,
     probe: Any,
     sample_production: Path,
+    productions: dict[str, Production],
     shaman: ShamanServer,
     s3: S3Server,
     tmp_path_factory: pytest.TempPathFactory,
@@ -87,8 +90,10 @@ def facts(
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     project = sample_production.parent.parent
-    found: dict[str, Any] = probe("packs", work / "user", str(extension_zip), str(sample_production), str(project),
-                                  env=env)  # fmt: skip
+    broken = productions["missing"]
+    shutil.copytree(broken.root, work / "missing")
+    args = (str(extension_zip), str(sample_production), str(project), str(work / "missing" / broken.main.name))
+    found: dict[str, Any] = probe("packs", work / "user", *args, env=env)
     found["work"] = str(work)
     return found
 
@@ -184,5 +189,35 @@ def test_a_missing_bucket_makes_the_operator_raise_naming_the_bucket(facts: dict
 
 
 def test_no_secret_reaches_the_console_or_a_message(facts: dict[str, Any], s3: S3Server) -> None:
-    text = facts["_stdout"] + json.dumps({k: v for k, v in facts.items() if k != "shaman_calls"})
+    # Only the recorder, which sits inside the process between the operator and the core, saw them.
+    text = facts["_stdout"] + json.dumps({k: v for k, v in facts.items() if not k.endswith("_calls")})
     assert TOKEN not in text and s3.secret_key not in text
+
+
+def test_check_dependencies_finds_the_missing_image_and_library_with_their_users(facts: dict[str, Any]) -> None:
+    work = Path(facts["work"]) / "missing"
+    check = facts["check"]
+    assert check["returned"] == ["FINISHED"] and check["result"]["status"] == "WARNING"
+    assert check["result"]["missing"] == [str(work / "libs" / "gone.blend"), str(work / "textures" / "gone.png")]
+    # present.png is stored by absolute path, so the copy still points into the original folder.
+    assert "2 missing, 1 outside the project, 1 absolute" in check["result"]["message"]
+    exported = facts["check_report"]
+    elsewhere = [(d["category"], Path(d["path"]).name) for d in exported["dependencies"] if d["category"] != "missing"]
+    assert elsewhere == [("outside_project", "present.png"), ("absolute", "present.png")]
+    owners = {d["path"]: d["owner"] for d in exported["dependencies"] if d["category"] == "missing"}
+    assert owners[str(work / "textures" / "gone.png")].startswith("IM:gone")
+    assert owners[str(work / "libs" / "gone.blend")].startswith("LI:")
+
+
+def test_strict_mode_refuses_to_pack_missing_files_anywhere(facts: dict[str, Any]) -> None:
+    assert "2 missing file(s)" in facts["check_strict"]["raised"]
+    for name in ("strict_shaman", "strict_zip"):
+        raised = facts[name]["raised"]
+        assert "2 dependencies are missing" in raised and "gone.png" in raised
+        assert facts[name]["result"]["status"] == "FAILED"
+    assert facts["strict_zip_written"] is False
+    # Without strict the same file packs, with a warning naming what is missing.
+    lenient = facts["lenient_dir"]
+    assert lenient["returned"] == ["FINISHED"] and lenient["result"]["status"] == "WARNING"
+    assert len(lenient["result"]["missing"]) == 2
+    assert facts["strict_calls"] == 3

@@ -2,11 +2,13 @@
 """Probe: every pack operator of the installed extension, in background mode, against the real
 core and real targets (a Shaman server and an S3 endpoint the test started on loopback).
 
-Usage: packs.py ZIP SHOT_BLEND PROJECT_ROOT  (BAT_SHAMAN_URL, BAT_S3_* from the environment;
-BAT_DOWN_URL names a loopback port where nothing listens)."""
+Usage: packs.py ZIP SHOT_BLEND PROJECT_ROOT MISSING_BLEND  (BAT_SHAMAN_URL, BAT_S3_* from the
+environment; BAT_DOWN_URL names a loopback port where nothing listens; MISSING_BLEND is a
+production whose image and library files are gone)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -44,7 +46,7 @@ def run(name: str, **props: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    zip_path, shot, project = sys.argv[1:4]
+    zip_path, shot, project, broken = sys.argv[1:5]
     install(zip_path)
     bpy.ops.wm.open_mainfile(filepath=shot)
     recorder = Recorder()
@@ -75,6 +77,18 @@ def main() -> None:
     prefs.s3_bucket = "no-such-bucket-bat"
     os.environ.pop("BAT_S3_BUCKET")
     facts["s3_no_bucket"] = run("pack_s3", path="x", project=project)
+    recorder.take()
+
+    bpy.ops.wm.open_mainfile(filepath=broken)
+    report = WORK / "missing-report.json"
+    facts["check"] = run("check_dependencies", export_json=str(report))
+    facts["check_report"] = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
+    facts["check_strict"] = run("check_dependencies", strict=True)
+    facts["strict_shaman"] = run("pack_send_shaman", checkout_path="broken", strict=True)
+    facts["strict_zip"] = run("pack_zip", filepath=str(out / "broken.zip"), strict=True)
+    facts["strict_zip_written"] = (out / "broken.zip").exists()
+    facts["lenient_dir"] = run("pack_directory", directory=str(out / "broken"))
+    facts["strict_calls"] = len(recorder.take())
     emit(facts)
 
 
