@@ -72,6 +72,12 @@ def checkout_pack(
         raise TransferError(f"cannot create the checkout folder {root}: {exc.strerror}") from exc
     places = {e.path: _place(root, e.path) for e in manifest.files}
     present = _already_present(manifest.files, places, workers, token, listener)
+    if manifest.main in present and len(present) < len(manifest.files):
+        # As with a directory pack: while anything is missing the main .blend is absent,
+        # so a half-updated folder cannot be mistaken for a complete one.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(places[manifest.main])
+        present.discard(manifest.main)
     todo = [e for e in manifest.files if e.path not in present]
     mains = [e for e in todo if e.path == manifest.main]
     others = [e for e in todo if e.path != manifest.main]
@@ -200,7 +206,7 @@ def _download(
         dest.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(dest)  # s3transfer renames over it; a stale link must not be followed
-        watcher = managed.Watcher(add)
+        watcher = managed.Watcher(add, cancel)
         future = manager.download(bucket, manifest.blob_key(entry), str(dest), subscribers=[watcher])
         running.append((entry, future, watcher))
     last_emit = 0.0

@@ -220,7 +220,7 @@ class S3Target:
             key = self.location.key(f"{BLOBS_DIR}/{blob_name(digest.sha256, digest.size)}")
         else:
             key = self.location.key(item.pack_path)
-        watcher = managed.Watcher(on_bytes)
+        watcher = managed.Watcher(on_bytes, cancel)
         try:
             future = self._manager.upload(
                 str(item.source),

@@ -159,7 +159,8 @@ def test_checkout_materialises_a_pack_byte_for_byte_and_keeps_what_is_already_th
     again = checkout_pack(
         url, dest, endpoint=s3_server.endpoint_url, access_key=s3_server.access_key, secret_key=s3_server.secret_key
     )
-    assert (again.files_downloaded, again.files_skipped) == (1, len(items) - 1)
+    # The damaged file, and the main .blend: removed first so a half-updated folder reads as incomplete.
+    assert (again.files_downloaded, again.files_skipped) == (2, len(items) - 2)
     assert (dest / "textures/shared_03.png").read_bytes() == shared_files["textures/shared_03.png"]
 
 
