@@ -75,7 +75,7 @@ def ensure_saved(op: Any, context: Any) -> Path:
             save_or_fail(blend)
         else:
             print(
-                f"BAT: packing {blend} as saved on disk; a script that changed it must save it "
+                f"BAT: using {blend} as saved on disk; a script that changed it must save it "
                 "first (bpy.ops.wm.save_mainfile()) or set 'Unsaved Changes' to 'Save First'",
                 flush=True,
             )

@@ -119,7 +119,7 @@ def test_the_n_panel_settings_apply_and_operator_properties_override_them(facts:
 
 def test_batch_mode_packs_the_saved_file_unless_told_to_save_first(facts: dict[str, Any]) -> None:
     assert facts["unsaved_ask"]["returned"] == ["FINISHED"] and not facts["saved_by_ask"]
-    assert "packing" in facts["_stdout"] and "as saved on disk" in facts["_stdout"]
+    assert f"BAT: using {Path(facts['work']) / 'project' / 'shot.blend'} as saved on disk" in facts["_stdout"]
     assert facts["unsaved_save"]["returned"] == ["FINISHED"] and facts["saved_by_save"]
 
 
