@@ -158,3 +158,16 @@ def test_the_endpoint_is_a_server_in_another_process_not_an_in_process_mock(s3_s
 
     assert "moto" not in sys.modules
     assert s3_server.endpoint_url.startswith("http://127.0.0.1:")
+
+
+def test_checking_a_previous_pack_reports_hash_progress_up_to_the_bytes_compared(
+    s3_server: S3Server, bucket: str, source_tree: SourceTree
+) -> None:
+    run_transfer(source_tree.items, target_for(s3_server, bucket, "p"))  # type: ignore[arg-type]
+    events: list[ProgressEvent] = []
+    run_transfer(source_tree.items, target_for(s3_server, bucket, "p"), listener=events.append)  # type: ignore[arg-type]
+    hashing = [e for e in events if e.stage is Stage.HASH]
+    total = sum(i.size for i in source_tree.items)
+    assert hashing and hashing[-1].bytes_done == hashing[-1].bytes_total == total
+    assert hashing[-1].files_done == len(source_tree.items)
+    assert "compared 8 files with S3" in hashing[-1].message
