@@ -77,8 +77,28 @@ def test_a_worker_error_becomes_an_error_report(facts: dict[str, Any]) -> None:
     assert run["result"] == {"status": "FAILED", "message": message, "target": "", "files_total": 0, "bytes_total": ""}
 
 
+def test_the_real_core_packs_in_the_worker_thread_while_timer_ticks_show_its_stages(facts: dict[str, Any]) -> None:
+    run = facts["real"]
+    assert run["final"] == ["FINISHED"]
+    assert run["packed"] == ["_outside_project/library/sky.png", "shot.blend", "textures/brick.png"]
+    assert run["result"]["status"] == "WARNING" and run["result"]["files_total"] == 3
+    ((level, message),) = run["reports"]
+    assert (
+        level == "WARNING" and message.startswith("BAT: Packed 3 files") and "1 referenced file is missing" in message
+    )
+    assert run["view"]["files_done"] == 3 and run["view"]["factor"] == 1.0
+
+
+def test_esc_during_a_real_pack_ends_it_cancelled(facts: dict[str, Any]) -> None:
+    run = facts["real_esc"]
+    assert run["returns"] == [["ESC", ["RUNNING_MODAL"]]]
+    assert run["final"] == ["CANCELLED"]
+    assert run["reports"] == [["WARNING", "BAT: cancelled by the user"]]
+    assert run["result"]["status"] == "CANCELLED"
+
+
 def test_nothing_keeps_running_after_a_job_ends(facts: dict[str, Any]) -> None:
-    for name in ("progress", "esc", "error"):
+    for name in ("progress", "esc", "error", "real", "real_esc"):
         assert facts[name]["current_after"] is False
         assert facts[name]["threads_after"] == []
     assert facts["no_job"] == ["CANCELLED"]

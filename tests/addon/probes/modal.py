@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import bpy
-from common import PKG, Event, RecordingOperator, bat_threads, draw, emit, install, module
+from common import PKG, Event, RecordingOperator, bat_threads, draw, emit, install, make_production, module
 
 WORK = Path.cwd()
 
@@ -117,6 +117,17 @@ def main() -> None:
         raise core("errors").TransferError("shaman+http://127.0.0.1:8123/: server answered 507 Insufficient Storage")
 
     facts["error"] = drive(runner.Job("Pack & Send to Shaman", fails), [])
+
+    # The real core in the worker thread: the operator's own request, packed to a folder.
+    calls = module("operators.core_calls")
+    blend = make_production(WORK / "project")
+    request = calls.PackRequest("directory", blend, str(WORK / "real-pack"))
+    facts["real"] = drive(runner.Job("Pack to Directory", calls.pack_work(request)), [(0.05, Event("MOUSEMOVE"))])
+    facts["real"]["packed"] = sorted(
+        p.relative_to(WORK / "real-pack").as_posix() for p in (WORK / "real-pack").rglob("*.*")
+    )
+    request = calls.PackRequest("directory", blend, str(WORK / "real-cancelled"))
+    facts["real_esc"] = drive(runner.Job("Pack to Directory", calls.pack_work(request)), [(0.0, Event("ESC", "PRESS"))])
     emit(facts)
 
 
