@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,7 @@ BENCH_VENV = REPO / ".venv-bench"
 DEFAULT_PRODUCTION = Path(tempfile.gettempdir()) / "bat-bench-trace"
 TIME_TARGET = 1 / 5  # ours at most a fifth of the reference's wall time
 MEMORY_TARGET = 1.0  # and no more memory
+RUN_TIMEOUT = 300.0  # seconds for one run of either tool
 
 # Opens the shot and every library with our reader and does nothing else: the time any tracer
 # that reads every block header (ours does) cannot go below. Prints JSON like `list`.
@@ -98,11 +100,19 @@ def measure(cmd: list[str], label: str, cwd: Path) -> Run:
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd)
-        # wait4 reports this child's own rusage; RUSAGE_CHILDREN's ru_maxrss is a running maximum
-        # over all children, so it could not tell a small run after a large one.
-        _, status, usage = os.wait4(proc.pid, 0)
+        # A stuck child is killed, so the benchmark reports it instead of hanging.
+        watchdog = threading.Timer(RUN_TIMEOUT, proc.kill)
+        watchdog.start()
+        try:
+            # wait4 reports this child's own rusage; RUSAGE_CHILDREN's ru_maxrss is a running maximum
+            # over all children, so it could not tell a small run after a large one.
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            watchdog.cancel()
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
+        if seconds >= RUN_TIMEOUT:
+            raise SystemExit(f"{label} did not finish within {RUN_TIMEOUT:.0f} s and was stopped")
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
