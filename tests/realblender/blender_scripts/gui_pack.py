@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Runs inside the real Blender with a window (Xvfb): Pack & Send to Shaman the way a user does.
+
+    blender SHOT.blend --python gui_pack.py -- WORKDIR SHAMAN_URL CHECKOUT
+
+The add-on is set up like a user would (Shaman URL in the preferences, checkout path and the
+sidebar's BAT tab in the file), then X input events do the rest: xdotool clicks the File menu,
+walks to "Pack & Send to Shaman" with the arrow keys (our entry is the second from the bottom)
+and presses Return. Screenshots of the X screen (ImageMagick ``import``, what a user sees) go to
+WORKDIR/shots/. Observations go to WORKDIR/gui.json, then Blender quits.
+
+What is observed, from inside Blender, without touching the add-on's code:
+- draw hooks appended after the add-on's own (File menu, status bar, result panel) record that
+  each was drawn and with what: the status bar's progress factor and text, the panel's message;
+- a bpy.app.timers tick logger records the gaps between main-loop iterations: a blocked
+  interface shows up as a long gap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import bpy
+
+ARGS = sys.argv[sys.argv.index("--") + 1 :]
+WORK, URL, CHECKOUT = Path(ARGS[0]), ARGS[1], ARGS[2]
+SHOTS = WORK / "shots"
+SHOTS.mkdir(parents=True, exist_ok=True)
+PKG = "bl_ext.user_default.blender_asset_tracer"
+FILE_MENU_XY = (38, 12)  # the File label at 1600x900 and UI scale 1 (window at the screen's corner)
+STEP = 0.8  # seconds between user actions: software GL needs a few frames to show each one
+DEADLINE = 120.0
+
+T0 = time.monotonic()
+facts: dict[str, Any] = {
+    "blender": bpy.app.version_string,
+    "python": sys.version.split()[0],
+    "file_menu_draws": 0,
+    "status_draws": [],
+    "panel_draws": [],
+    "screenshots": [],
+    "steps": [],
+}
+ticks: list[float] = []
+pending: list[subprocess.Popen[bytes]] = []
+state: dict[str, Any] = {
+    "tab_clicks": 0, "tab_y": 0, "baseline_end": None, "seen_job": False, "last_shot": -10.0,
+    "job_start": None, "job_end": None,
+}  # fmt: skip
+
+
+def now() -> float:
+    return round(time.monotonic() - T0, 3)
+
+
+def step(text: str) -> None:
+    facts["steps"].append([now(), text])
+    print(f"GUI {now():7.3f} {text}", flush=True)
+
+
+def runner() -> Any:
+    return sys.modules[f"{PKG}.operators.runner"]
+
+
+def shoot(name: str, wait: bool = False) -> None:
+    """Capture the X screen without blocking Blender's main loop (unless asked to)."""
+    path = SHOTS / f"{name}.png"
+    proc = subprocess.Popen(["import", "-window", "root", str(path)])
+    facts["screenshots"].append({"name": name, "at": now()})
+    if wait:
+        proc.wait(timeout=60)
+    else:
+        pending.append(proc)
+
+
+def xdotool(*args: str) -> None:
+    # xdotool only queues X events and returns; Blender handles them after this timer returns.
+    subprocess.run(["xdotool", *args], check=True, timeout=20)
+
+
+# --- observers: appended after the add-on's draw functions -------------------------------------
+def on_file_menu(self: Any, context: Any) -> None:
+    facts["file_menu_draws"] += 1
+
+
+def on_status(self: Any, context: Any) -> None:
+    job = runner().running()
+    if job is not None:
+        facts["status_draws"].append([now(), round(job.view.factor, 4), job.view.stage_label, job.view.summary()])
+
+
+def on_result_panel(self: Any, context: Any) -> None:
+    result = context.window_manager.bat_result
+    facts["panel_draws"].append([now(), result.status, result.message, result.checkout_path])
+
+
+def tick() -> float:
+    ticks.append(time.monotonic())
+    return 0.0  # every main-loop iteration
+
+
+# --- the user's session -------------------------------------------------------------------------
+def view3d() -> tuple[Any, Any]:
+    window = bpy.context.window_manager.windows[0]
+    area = next(a for a in window.screen.areas if a.type == "VIEW_3D")
+    return window, area
+
+
+def set_up() -> None:
+    """What a user did once: the add-on's preferences and the file's BAT tab."""
+    prefs = bpy.context.preferences.addons[PKG].preferences
+    prefs.shaman_url = URL
+    bpy.context.preferences.system.use_online_access = True  # Preferences › System › Network
+    facts["online_access"] = bpy.app.online_access
+    bpy.context.scene.bat_settings.shaman_checkout = CHECKOUT
+    window, area = view3d()
+    facts["window"] = [window.width, window.height]
+    area.spaces.active.show_region_ui = True
+    facts["dirty_before"] = bpy.data.is_dirty
+    bpy.types.TOPBAR_MT_file.append(on_file_menu)
+    bpy.types.STATUSBAR_HT_header.append(on_status)
+    bpy.types.BAT_PT_result.append(on_result_panel)
+    bpy.app.timers.register(tick, first_interval=0.0)
+    step("set up: Shaman URL in preferences, checkout path in the file, sidebar shown")
+    bpy.app.timers.register(bat_tab, first_interval=STEP * 2)
+
+
+def sidebar() -> tuple[Any, Any]:
+    window, area = view3d()
+    return window, next(r for r in area.regions if r.type == "UI")
+
+
+def bat_tab() -> float | None:
+    """Click down the sidebar's tab strip (its right edge), as a user looks for a tab, until BAT is active."""
+    window, region = sidebar()
+    category = region.active_panel_category
+    top = window.y + window.height - (region.y + region.height)
+    if category == "BAT" or state["tab_y"] > 400:
+        facts["sidebar_category_before"] = category
+        step(f"sidebar tab: {category} after {state['tab_clicks']} clicks on the tab strip")
+        bpy.app.timers.register(baseline, first_interval=STEP)
+        return None
+    x = window.x + region.x + region.width - 10
+    state["tab_y"] += 18
+    xdotool("mousemove", str(x), str(top + state["tab_y"]), "click", "1")
+    state["tab_clicks"] += 1
+    return STEP / 2
+
+
+def redraw_like_the_add_on() -> float | None:
+    for window in bpy.context.window_manager.windows:
+        window.workspace.status_text_set_internal(None)
+        for area in window.screen.areas:
+            if area.type == "VIEW_3D":
+                area.tag_redraw()
+    return 0.1 if state["baseline_end"] is None else None
+
+
+def baseline() -> None:
+    """Two seconds without a job but with the add-on's redraw pattern: what drawing alone costs."""
+    xdotool("mousemove", "700", "450")
+    state["baseline_start"] = len(ticks)
+    bpy.app.timers.register(redraw_like_the_add_on, first_interval=0.0)
+    bpy.app.timers.register(baseline_done, first_interval=2.0)
+
+
+def baseline_done() -> None:
+    state["baseline_end"] = len(ticks)
+    facts["ticks_baseline_redraw"] = gap_stats(ticks[state["baseline_start"] : state["baseline_end"]])
+    step(f"baseline: {facts['ticks_baseline_redraw']}")
+    bpy.app.timers.register(idle_shot, first_interval=STEP)
+
+
+def idle_shot() -> None:
+    shoot("0_before", wait=True)
+    step("open the File menu with a click")
+    xdotool("mousemove", str(FILE_MENU_XY[0]), str(FILE_MENU_XY[1]), "click", "1")
+    bpy.app.timers.register(menu_open, first_interval=STEP)
+
+
+def menu_open() -> None:
+    facts["file_menu_draws_after_click"] = facts["file_menu_draws"]
+    step("arrow keys to the entry: Up (Pack with BAT), Up (Pack & Send to Shaman)")
+    xdotool("key", "Up", "Up")
+    bpy.app.timers.register(entry_highlighted, first_interval=STEP)
+
+
+def entry_highlighted() -> None:
+    shoot("1_file_menu_entry", wait=True)
+    step("Return: run Pack & Send to Shaman")
+    facts["clicked_at"] = now()
+    xdotool("key", "Return")
+    bpy.app.timers.register(follow, first_interval=0.05)
+
+
+def follow() -> float | None:
+    job = runner().current()
+    t = now()
+    if job is not None:
+        if not state["seen_job"]:
+            state["seen_job"] = True
+            state["job_start"] = t
+            state["tick_start"] = len(ticks)
+            step(f"job running: {job.title}")
+        busy = any(p.poll() is None for p in pending)
+        if not busy and t - state["last_shot"] > 0.7 and job.view.factor > 0.0:
+            state["last_shot"] = t
+            shoot(f"2_progress_{len([s for s in facts['screenshots'] if s['name'].startswith('2_')]):02d}")
+        return 0.02
+    if state["seen_job"] and state["job_end"] is None:
+        state["job_end"] = t
+        state["tick_end"] = len(ticks)
+        step(f"job ended: {bpy.context.window_manager.bat_result.status}")
+        bpy.app.timers.register(finished, first_interval=STEP * 1.5)
+        return None
+    if t - facts["clicked_at"] > 30:
+        step("no job started within 30 s of Return")
+        bpy.app.timers.register(finished, first_interval=0.1)
+        return None
+    return 0.02
+
+
+def gap_stats(stamps: list[float]) -> dict[str, Any]:
+    gaps = sorted(b - a for a, b in itertools.pairwise(stamps))
+    if not gaps:
+        return {"ticks": len(stamps)}
+    return {
+        "ticks": len(stamps),
+        "max_gap_ms": round(gaps[-1] * 1000, 1),
+        "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)] * 1000, 1),
+        "median_gap_ms": round(gaps[len(gaps) // 2] * 1000, 2),
+        "gaps_over_100ms": sum(1 for g in gaps if g > 0.1),
+    }
+
+
+def finished() -> None:
+    for proc in pending:
+        proc.wait(timeout=60)
+    shoot("3_done", wait=True)
+    result = bpy.context.window_manager.bat_result
+    facts["result"] = {
+        "status": result.status,
+        "message": result.message,
+        "checkout_path": result.checkout_path,
+        "files_total": result.files_total,
+        "uploaded_files": result.uploaded_files,
+        "uploaded_bytes": result.uploaded_bytes,
+    }
+    facts["job_window_s"] = [state["job_start"], state["job_end"]]
+    if state["job_end"] is not None:
+        facts["ticks_during_job"] = gap_stats(ticks[state["tick_start"] : state["tick_end"]])
+    facts["ticks_whole_session"] = gap_stats(ticks)
+    facts["sidebar_category"] = getattr(
+        next(r for r in view3d()[1].regions if r.type == "UI"), "active_panel_category", None
+    )
+    (WORK / "gui.json").write_text(json.dumps(facts, indent=1), encoding="utf-8")
+    step("quit")
+    bpy.ops.wm.quit_blender()
+
+
+def watchdog() -> None:
+    step("deadline reached: giving up")
+    finished()
+
+
+bpy.app.timers.register(set_up, first_interval=1.0)
+bpy.app.timers.register(watchdog, first_interval=DEADLINE)
