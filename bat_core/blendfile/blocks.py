@@ -65,6 +65,8 @@ class BlockTable(Sequence[BlockHeader]):
         offsets: array[int],
         codes: array[int],
         olds: array[int],
+        sdna_indices: array[int],
+        sizes: array[int],
     ) -> None:
         self._path = path
         self._source = source
@@ -72,6 +74,12 @@ class BlockTable(Sequence[BlockHeader]):
         self._offsets = offsets
         self._codes = codes
         self._olds = olds
+        # Exposed read-only for hot loops (the tracer's walk) that must not build objects per block.
+        self.sdna_indices = sdna_indices
+        self.sizes = sizes
+        self.offsets = offsets
+        self.codes = codes
+        self.header_size = header.block_header_size
         self._full = struct.Struct(header.byte_order + header.block_layout.value)
         self._code_int = struct.Struct(header.byte_order + "I")
         self._by_address: dict[int, int] | None = None
@@ -112,9 +120,13 @@ class BlockTable(Sequence[BlockHeader]):
         return self._code_int.pack(self._codes[index])
 
     def index_of_address(self, address: int) -> int | None:
+        return self.address_map().get(address)
+
+    def address_map(self) -> dict[int, int]:
+        """Old address -> block index (built on first use)."""
         if self._by_address is None:
             self._by_address = {old: i for i, old in enumerate(self._olds) if old}
-        return self._by_address.get(address)
+        return self._by_address
 
     def _code_index(self) -> dict[int, list[int]]:
         if self._by_code is None:
@@ -144,20 +156,23 @@ class BlockTable(Sequence[BlockHeader]):
 
 
 def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:
-    """Read every block header up to ENDB, keeping only offsets, codes and old addresses."""
+    """Read every block header up to ENDB, keeping compact arrays (offset, code, address, struct, size)."""
     order = header.byte_order
     large = header.format_version >= 1
     if large:
-        fmt = struct.Struct(order + "I4xQq")  # code, (sdna index), old address, size
+        fmt = struct.Struct(order + "IiQq")  # code, sdna index, old address, size
     else:
-        fmt = struct.Struct(order + ("IiQ" if header.pointer_size == 8 else "IiI"))  # code, size, old
+        fmt = struct.Struct(order + ("IiQi" if header.pointer_size == 8 else "IiIi"))  # code, size, old, sdna
     (endb,) = struct.unpack(order + "I", ENDB)
     head_size = header.block_header_size
     unpack_from = fmt.unpack_from
     offsets: array[int] = array("q")
     codes: array[int] = array("I")
     olds: array[int] = array("Q")
+    sdna_indices: array[int] = array("i")
+    sizes: array[int] = array("q")
     add_offset, add_code, add_old = offsets.append, codes.append, olds.append
+    add_sdna, add_size = sdna_indices.append, sizes.append
     total = source.size
     offset = header.size
     start, buf = source.window(offset, head_size)
@@ -171,15 +186,19 @@ def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:
                     add_offset(offset)
                     add_code(endb)
                     add_old(0)
+                    add_sdna(0)
+                    add_size(0)
                     break
                 raise TruncatedBlendFileError(path, "file ends before the ENDB block (truncated?)", offset)
         if large:
-            code, old, size = unpack_from(buf, offset - start)
+            code, sdna, old, size = unpack_from(buf, offset - start)
         else:
-            code, size, old = unpack_from(buf, offset - start)
+            code, size, old, sdna = unpack_from(buf, offset - start)
         add_offset(offset)
         add_code(code)
         add_old(old)
+        add_sdna(sdna)
+        add_size(size)
         if size <= 0:
             if code == endb:
                 break
@@ -195,4 +214,4 @@ def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:
                 offset,
             )
         offset = next_offset
-    return BlockTable(path, source, header, offsets, codes, olds)
+    return BlockTable(path, source, header, offsets, codes, olds, sdna_indices, sizes)

@@ -19,9 +19,11 @@ from ..errors import BlendFileError, TraceError
 from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage, ignore_progress
 from . import expand
 from .bpath import BlendPath
-from .kinds import Context, Found, PathRule, extract_all
+from .kinds import RULES_BY_STRUCT, Context, Found, PathRule, extract_all
 from .model import Expansion, MissingDatablock, Owner, Reference, TraceResult
 from .walk import Walker
+
+WANTED_STRUCTS = frozenset(RULES_BY_STRUCT)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class _Open:
     path: Path  # where Blender believes the file is (its library path)
     file: BlendFile
     walker: Walker
-    by_name: dict[bytes, BlockHeader]
+    by_name: dict[bytes, int]  # ID name -> block index
     walked_names: set[bytes] = field(default_factory=set)
     walked_all: bool = False
     libraries_reported: set[int] = field(default_factory=set)
@@ -62,7 +64,6 @@ class _Tracer:
         self.references: list[Reference] = []
         self.missing_blocks: list[MissingDatablock] = []
         self.order: list[Path] = []
-        self.visited_blocks = 0
 
     # -- files ---------------------------------------------------------------------------------
     def _open(self, path: Path, packed_from: tuple[BlendFile, StructView] | None = None) -> _Open | None:
@@ -83,12 +84,13 @@ class _Tracer:
                 temp.unlink(missing_ok=True)
             self.failed[path] = str(exc)
             return None
-        by_name: dict[bytes, BlockHeader] = {}
-        for b in bf.id_blocks():
-            if b.code in (b"ID\0\0", b"LI\0\0"):
+        by_name: dict[bytes, int] = {}
+        for index in bf.blocks.id_indices():
+            block = bf.blocks[index]
+            if block.code in (b"ID\0\0", b"LI\0\0"):
                 continue
-            by_name.setdefault(bf.view(b).id_name(), b)
-        state = _Open(path, bf, Walker(bf), by_name, temp=temp)
+            by_name.setdefault(bf.view(block).id_name(), index)
+        state = _Open(path, bf, Walker(bf, WANTED_STRUCTS), by_name, temp=temp)
         self.open[path] = state
         self.order.append(path)
         self.listener(
@@ -141,41 +143,32 @@ class _Tracer:
             if state.walked_all:
                 return []
             state.walked_all = True
-            roots = [b for b in bf.id_blocks()]
+            roots = bf.blocks.id_indices()
         else:
             todo = names - state.walked_names
             state.walked_names |= todo
             roots = []
             for name in sorted(todo):
-                block = state.by_name.get(name)
-                if block is None:
-                    self.missing_blocks.append(
-                        MissingDatablock(state.path, name.decode("utf-8", "replace"), state.path)
-                    )
+                found_index = state.by_name.get(name)
+                if found_index is None:
+                    self.missing_blocks.append(MissingDatablock(state.path, _id_label(name), state.path))
                     continue
-                roots.append(block)
+                roots.append(found_index)
         before = len(state.walker.placeholders)
         ctx_cache: dict[int, Context] = {}
-        for visit in state.walker.walk(roots):
-            self.visited_blocks += 1
-            block = visit.block
-            if block.sdna_index == 0:
-                continue
-            s = bf.struct_of(block)
-            owner = visit.owner
-            ctx = ctx_cache.get(owner.header_offset)
+        for index, owner_index in state.walker.walk(roots):
+            block = bf.blocks[index]
+            owner = bf.blocks[owner_index]
+            ctx = ctx_cache.get(owner_index)
             if ctx is None:
                 owner_name = bf.view(owner).id_name()
                 ctx = Context(owner_name[2:].decode("utf-8", "replace"), state.path.stem)
-                ctx_cache[owner.header_offset] = ctx
-            from .kinds import RULES_BY_STRUCT
-
-            if s.name not in RULES_BY_STRUCT:
-                continue
+                ctx_cache[owner_index] = ctx
             for view in bf.views(block):
                 for rule, found in extract_all(view, ctx):
                     self.references.append(self._reference(state, owner, rule, found))
-        return self._library_needs(state, state.walker.placeholders[before:], all_libraries=names is None)
+        placeholders = [bf.blocks[i] for i in state.walker.placeholders[before:]]
+        return self._library_needs(state, placeholders, all_libraries=names is None)
 
     def _library_needs(
         self, state: _Open, placeholders: list[BlockHeader], all_libraries: bool

@@ -16,7 +16,8 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..blendfile import BlendFile, BlockHeader, Struct
+from ..blendfile import BlendFile, Struct
+from ..blendfile.source import MemorySource
 
 # (struct, field) pairs never followed. ID.next/prev chain every datablock of a type; the rest
 # are back-pointers or runtime data that Blender's reader ignores.
@@ -85,62 +86,157 @@ def _pointer_slots(file: BlendFile, s: Struct, cache: dict[int, tuple[PointerSlo
     return result
 
 
-@dataclass
-class Visit:
-    """One block reached during a walk, and the ID block whose data it is."""
-
-    block: BlockHeader
-    owner: BlockHeader  # the ID block (itself for ID blocks)
-
-
 class Walker:
-    """Walks one file. Reuse it for several roots: blocks are visited once per file."""
+    """Walks one file. Reuse it for several roots: blocks are visited once per file.
 
-    def __init__(self, file: BlendFile) -> None:
+    Works on block indices and the block table's arrays, never building an object per block:
+    a production library holds hundreds of thousands of blocks and nearly all are plain data.
+    """
+
+    def __init__(self, file: BlendFile, wanted_structs: frozenset[str]) -> None:
         self.file = file
-        self.visited: set[int] = set()  # block header offsets
-        self.placeholders: list[BlockHeader] = []  # ID blocks linked from libraries, reached
+        self.visited: set[int] = set()
+        self.placeholders: list[int] = []  # indices of ID blocks linked from libraries, reached
         self._slots: dict[int, tuple[PointerSlot, ...]] = {}
-        self._pointer = struct.Struct(file.header.byte_order + ("Q" if file.pointer_size == 8 else "I"))
+        self._layouts: dict[int, tuple[struct.Struct | None, tuple[int, ...]]] = {}
+        self._wanted_names = wanted_structs
+        self._wanted: dict[int, bool] = {}
+        self._plans: dict[int, tuple[bool, struct.Struct | None, tuple[int, ...], int] | None] = {}
+        order = file.header.byte_order
+        self._pointer = struct.Struct(order + ("Q" if file.pointer_size == 8 else "I"))
+        self._pointer_char = "Q" if file.pointer_size == 8 else "I"
+        self._order = order
+        (self._placeholder_code,) = struct.unpack(order + "I", b"ID\0\0")
+        (self._library_code,) = struct.unpack(order + "I", b"LI\0\0")
+        table = file.blocks
+        self._id_codes = {
+            c for c in set(table.codes) if (raw := struct.pack(order + "I", c))[2:] == b"\0\0" and raw[:2] != b"\0\0"
+        }
 
-    def walk(self, roots: list[BlockHeader]) -> Iterator[Visit]:
-        """Yield every block reachable from `roots` not yet visited, with its owning ID."""
-        stack: list[tuple[BlockHeader, BlockHeader]] = [(r, r) for r in reversed(roots)]
+    def _is_wanted(self, sdna_index: int) -> bool:
+        hit = self._wanted.get(sdna_index)
+        if hit is None:
+            hit = self.file.sdna.struct_at(sdna_index).name in self._wanted_names
+            self._wanted[sdna_index] = hit
+        return hit
+
+    def _pointers_in(self, index: int) -> list[int]:
+        """The non-NULL pointers stored in a raw block that is an array of pointers (e.g. Material **mat)."""
+        table = self.file.blocks
+        size = table.sizes[index]
+        psize = self.file.pointer_size
+        raw = self.file.source.read(table.offsets[index] + table.header_size, size // psize * psize)
+        return [a for a in struct.unpack(f"{self._order}{len(raw) // psize}{self._pointer_char}", raw) if a]
+
+    def _layout(self, sdna_index: int) -> tuple[struct.Struct | None, tuple[int, ...]]:
+        """One compiled format reading every direct pointer of a struct at once, plus where the
+        pointer-array pointers (``**x``) are. Unpacking per field was the tracer's hottest loop."""
+        hit = self._layouts.get(sdna_index)
+        if hit is not None:
+            return hit
+        s = self.file.sdna.struct_at(sdna_index)
+        slots = _pointer_slots(self.file, s, self._slots)
+        direct = sorted({slot.offset for slot in slots if slot.depth == 1})
+        arrays = tuple(sorted({slot.offset for slot in slots if slot.depth == 2}))
+        compiled: struct.Struct | None = None
+        psize = self.file.pointer_size
+        if direct and s.size:
+            parts = [self._order]
+            at = 0
+            for offset in direct:
+                if offset < at or offset + psize > s.size:
+                    continue  # overlapping or out-of-struct slots cannot occur in valid DNA; skip them
+                if offset > at:
+                    parts.append(f"{offset - at}x")
+                parts.append(self._pointer_char)
+                at = offset + psize
+            if at < s.size:
+                parts.append(f"{s.size - at}x")
+            compiled = struct.Struct("".join(parts))
+        result = (compiled, arrays)
+        self._layouts[sdna_index] = result
+        return result
+
+    def _plan(self, sdna_index: int) -> tuple[bool, struct.Struct | None, tuple[int, ...], int] | None:
+        """(wanted, pointer format, pointer-array offsets, struct size) for a struct, or None to skip it."""
+        try:
+            return self._plans[sdna_index]
+        except KeyError:
+            pass
+        plan: tuple[bool, struct.Struct | None, tuple[int, ...], int] | None = None
+        if sdna_index != RAW_DATA_STRUCT and 0 <= sdna_index < len(self.file.sdna):
+            compiled, arrays = self._layout(sdna_index)
+            size = self.file.sdna.struct_at(sdna_index).size
+            wanted = self._is_wanted(sdna_index)
+            if size and (wanted or compiled is not None or arrays):
+                plan = (wanted, compiled, arrays, size)
+        self._plans[sdna_index] = plan
+        return plan
+
+    def walk(self, roots: list[int]) -> Iterator[tuple[int, int]]:
+        """Yield (block index, owning ID block index) for every reachable block of a wanted struct."""
         file = self.file
+        table = file.blocks
+        codes, sdnas, sizes, offsets = table.codes, table.sdna_indices, table.sizes, table.offsets
+        header_size = table.header_size
+        source = file.source
+        whole = memoryview(source.read(0, source.size)) if isinstance(source, MemorySource) else None
+        read = source.read
+        find = table.address_map().get
         unpack = self._pointer.unpack_from
+        visited = self.visited
+        id_codes = self._id_codes
+        plans = self._plans
+        placeholder_code, library_code = self._placeholder_code, self._library_code
+        stack: list[tuple[int, int]] = [(r, r) for r in reversed(roots)]
         while stack:
-            block, owner = stack.pop()
-            if block.header_offset in self.visited:
+            index, owner = stack.pop()
+            if index in visited:
                 continue
-            self.visited.add(block.header_offset)
-            if block.code == b"ID\0\0":
-                self.placeholders.append(block)
+            visited.add(index)
+            code = codes[index]
+            if code == placeholder_code:
+                self.placeholders.append(index)
                 continue
-            if block.code == b"LI\0\0":
+            if code == library_code:
                 continue
-            yield Visit(block, owner)
-            if block.sdna_index == RAW_DATA_STRUCT:
+            sdna_index = sdnas[index]
+            plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
+            if plan is None:
                 continue
-            s = file.struct_of(block)
-            slots = _pointer_slots(file, s, self._slots)
-            if not slots or s.size == 0:
+            wanted, compiled, arrays, struct_size = plan
+            if wanted:
+                yield index, owner
+            if compiled is None and not arrays:
                 continue
-            count = min(block.count, block.size // s.size)
-            data = file.block_bytes(block)
+            size = sizes[index]
+            usable = size - size % struct_size
+            if not usable:
+                continue
+            start = offsets[index] + header_size
+            data = whole[start : start + usable] if whole is not None else read(start, usable)
+            if len(data) != usable:
+                continue
             targets: list[int] = []
-            for i in range(count):
-                base = i * s.size
-                for slot in slots:
-                    (address,) = unpack(data, base + slot.offset)
-                    if not address:
-                        continue
-                    if slot.depth == 1:
-                        targets.append(address)
-                    else:
-                        # e.g. Material **mat: a raw block holding an array of pointers
-                        targets.extend(a for a in file.pointer_array(address) if a)
+            if compiled is not None:
+                for values in compiled.iter_unpack(data):
+                    targets.extend(filter(None, values))
+            for base in range(0, usable, struct_size) if arrays else ():
+                for offset in arrays:
+                    (address,) = unpack(data, base + offset)
+                    array_index = find(address) if address else None
+                    if array_index is not None:
+                        targets.extend(self._pointers_in(array_index))
             for address in reversed(targets):
-                target = file.block_at(address)
-                if target is None or target.header_offset in self.visited:
+                target = find(address)
+                if target is None or target in visited:
                     continue
-                stack.append((target, target if target.is_id else owner))
+                if codes[target] in id_codes:
+                    stack.append((target, target))
+                    continue
+                target_sdna = sdnas[target]
+                target_plan = plans[target_sdna] if target_sdna in plans else self._plan(target_sdna)
+                if target_plan is None:
+                    visited.add(target)  # plain data (a float socket value, a vertex array): nothing to find
+                else:
+                    stack.append((target, owner))
