@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import gzip
 import os
+import stat
 import struct
 import tempfile
 import zlib
@@ -290,12 +291,19 @@ def _open_zstd(path: Path, raw: BinaryIO, file_size: int) -> Source:
 def open_source(path: Path) -> tuple[Compression, Source]:
     """Detect the compression by magic bytes and give random access to the content."""
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - ownership passes to the source or is closed below
+        # Non-blocking, so that a path naming a FIFO cannot stall us waiting for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise BlendFileError(path, f"cannot open file: {exc.strerror or exc}") from exc
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise BlendFileError(path, "not a regular file (a folder, device or pipe)")
+    os.set_blocking(fd, True)
+    raw = os.fdopen(fd, "rb")  # ownership passes to the source or is closed below
     keep_open = False
     try:
-        file_size = os.fstat(raw.fileno()).st_size
+        file_size = info.st_size
         compression = detect(path, raw.read(7))
         raw.seek(0)
         if compression is Compression.GZIP:

@@ -23,8 +23,24 @@ def _listdir(folder: Path) -> list[str]:
         return []
 
 
+def is_file(path: Path) -> bool:
+    """Path.is_file, but False for a name the OS refuses (a component over 255 bytes, ...) instead of raising."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    """Path.is_dir, with the same tolerance as is_file."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def existing(path: Path) -> tuple[Path, ...]:
-    return (path,) if path.is_file() else ()
+    return (path,) if is_file(path) else ()
 
 
 def sequence_files(first: Path) -> tuple[Path, ...]:
@@ -53,13 +69,13 @@ def udim_files(template: Path, tiles: Iterable[int]) -> tuple[tuple[Path, ...], 
     if UDIM_TOKEN not in name and UVTILE_TOKEN not in name:
         match = re.search(r"(?<!\d)(1\d{3})(?!\d)(?!.*(?<!\d)1\d{3}(?!\d))", name)
         if match is None:
-            return existing(template), () if template.is_file() else (template,)
+            return existing(template), () if is_file(template) else (template,)
         name = name[: match.start()] + UDIM_TOKEN + name[match.end() :]
     present: list[Path] = []
     absent: list[Path] = []
     for tile in sorted(set(tiles)):
         path = template.parent / tile_name(name, tile)
-        (present if path.is_file() else absent).append(path)
+        (present if is_file(path) else absent).append(path)
     return tuple(present), tuple(absent)
 
 

@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Inputs that once crashed or stalled the reader or tracer, kept as small literal patches.
+
+Each test names what was wrong and the change that fixed it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from robustness.harness import run_case
+from samples.fixtures import SampleSet
+
+from bat_core.blendfile import FieldEdit, open_blend, write_rewritten_copy
+from bat_core.errors import BlendFileError
+from bat_core.trace import trace
+from bat_core.trace.expand import existing, is_dir, is_file, udim_files
+
+
+def test_a_fifo_named_as_a_blend_file_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    # Was: open() blocked forever on a FIFO (a library path can name one). Fixed in
+    # blendfile/source.py: open non-blocking and refuse anything but a regular file.
+    fifo = tmp_path / "pipe.blend"
+    os.mkfifo(fifo)
+    assert run_case("regressions", "fifo", lambda: open_blend(fifo)) == "BlendFileError"
+    with pytest.raises(BlendFileError, match="not a regular file") as info:
+        open_blend(fifo)
+    assert str(fifo) in str(info.value)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/null"])
+def test_a_device_named_as_a_blend_file_is_refused(device: str) -> None:
+    if not Path(device).exists():
+        pytest.skip(f"{device} does not exist here")
+    with pytest.raises(BlendFileError, match="not a regular file"):
+        open_blend(device)
+
+
+def test_a_folder_named_as_a_blend_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BlendFileError, match=str(tmp_path)):
+        open_blend(tmp_path)
+
+
+def test_names_the_os_refuses_count_as_absent_files(tmp_path: Path) -> None:
+    # Was: Path.is_file() raised OSError(ENAMETOOLONG) for a stored name over 255 bytes, which
+    # escaped trace() as a bare traceback. Fixed in trace/expand.py (is_file/is_dir helpers).
+    too_long = tmp_path / ("n" * 300 + ".png")
+    assert existing(too_long) == ()
+    assert not is_file(too_long)
+    assert not is_dir(too_long)
+    assert udim_files(tmp_path / ("n" * 300 + ".<UDIM>.png"), [1001, 1002]) == (
+        (),
+        (tmp_path / ("n" * 300 + ".1001.png"), tmp_path / ("n" * 300 + ".1002.png")),
+    )
+
+
+@pytest.mark.bpy
+def test_an_image_path_with_a_name_over_255_bytes_is_traced_as_missing(
+    bpy50_samples: SampleSet, tmp_path: Path
+) -> None:
+    source = bpy50_samples.folder / "main.blend"
+    stored = b"//textures/" + b"n" * 300 + b".png"
+    patched = tmp_path / "main.blend"
+    with open_blend(source) as bf:
+        image = next(
+            b for b in bf.blocks_with_code(b"IM") if bf.view(b).get_bytes("name") == b"//textures/main_tex.png"
+        )
+        at, f = bf.view(image).location("name")
+        write_rewritten_copy(bf, patched, [FieldEdit(at, f.size, stored.ljust(f.size, b"\0"))])
+    shutil.copy(bpy50_samples.folder / "lib.blend", tmp_path / "lib.blend")
+    shutil.copytree(bpy50_samples.folder / "textures", tmp_path / "textures")
+
+    assert run_case("regressions", "image name over 255 bytes", lambda: trace(patched)) == "ok"
+    result = trace(patched)
+    ref = next(r for r in result.references if r.stored == stored)
+    assert ref.missing and ref.files == ()
