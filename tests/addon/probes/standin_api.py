@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A small stand-in for ``bat_core.api`` with the planned interface, so the operators' glue can be
-tested before the real packer exists. It is not the thing under test: the probes check what
-the operators hand to it (recorded in BAT_STANDIN_LOG) and what they do with its results.
+"""A slow, controllable stand-in for ``bat_core.api``, used only where a test must watch a job
+run for seconds: the real-window probe (gui_modal.py) that checks the interface stays live and
+a real ESC cancels. Every other add-on test packs with the real core.
 
 It does real, simple work on real files: the dependencies are listed by Blender itself in
-``<blend>.deps.json`` (written by the probe from bpy.data), existing ones are copied into a
-directory or a ZIP, missing ones are reported. It never touches the network.
+``<blend>.deps.json`` (written by common.make_production from bpy.data), existing ones are
+copied into a directory or a ZIP (DELAY seconds each), missing ones are reported.
 """
 
 from __future__ import annotations
