@@ -105,6 +105,7 @@ def main() -> int:
             run(paths)
             times[name].append(time.perf_counter() - started)
     print(f"{len(paths)} files, {total / 1e9:.2f} GB, warm page cache, {os.cpu_count()} cores, {args.rounds} rounds")
+    print(f"  (load average during the run: {os.getloadavg()[0]:.1f}; numbers are only comparable on an idle machine)")
     ours_s = statistics.median(times["hash_files (all cores)"])
     for name, values in times.items():
         median = statistics.median(values)

@@ -150,6 +150,7 @@ def main() -> int:
     t = statistics.median(ours_total)
     u = statistics.median(ours_upload)
     print(f"{len(paths)} files, {total / 1e9:.2f} GB, {args.streams} streams, loopback, {args.rounds} rounds (median)")
+    print(f"  (load average during the run: {os.getloadavg()[0]:.1f}; numbers are only comparable on an idle machine)")
     print(f"  curl POST (checksums known)      {c:6.2f} s  {total / c / 1e9:5.2f} GB/s")
     print(f"  ours, upload phase only          {u:6.2f} s  {total / u / 1e9:5.2f} GB/s   curl/ours = {c / u:.2f}")
     print(f"  ours, hash + upload + checkout   {t:6.2f} s  {total / t / 1e9:5.2f} GB/s   curl/ours = {c / t:.2f}")
