@@ -137,7 +137,7 @@ class StageClock:
 
     def report(self, end: tuple[float, float]) -> list[tuple[str, float, float]]:
         """(stage, wall seconds, CPU seconds) from each stage's first event to the next one's."""
-        marks = [("(start-up)", self.start), *sorted(((str(k), v) for k, v in self.first.items()), key=lambda m: m[1])]
+        marks = [("(opening)", self.start), *sorted(((str(k), v) for k, v in self.first.items()), key=lambda m: m[1])]
         ends = [m[1] for m in marks[1:]] + [end]
         return [(name, e[0] - at[0], e[1] - at[1]) for (name, at), e in zip(marks, ends, strict=True)]
 
@@ -161,6 +161,8 @@ def in_process_pack(shot: Path, project: Path, dest: Path, workers: int, profile
     print(f"in-process pack (workers={workers}): {wall:.2f} s wall, {cpu:.2f} s CPU")
     for name, stage_wall, stage_cpu in clock.report(end):
         print(f"  {name:10s} {stage_wall:6.2f} s wall  {stage_cpu:6.2f} s CPU")
+    print("  (each row runs from a stage's first event to the next one's; the plan reports when it is")
+    print("  made, so planning is counted in the trace row)")
     if profiler is not None:
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(30)
@@ -240,7 +242,7 @@ def main() -> int:
     print(f"load average (1 min) before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"rounds: cp -r {_seconds(cp_times)}; pack {_seconds(our_times)}")
     cp_cpu, our_cpu = statistics.median(cpu["cp -r"]), statistics.median(cpu["pack"])
-    print(f"CPU (user+sys) median: cp -r {cp_cpu:.2f} s, pack {our_cpu:.2f} s")
+    print(f"CPU (user+sys) median: cp -r {cp_cpu:.2f} s, pack {our_cpu:.2f} s, ratio {cp_cpu / our_cpu:.2f}")
     print(f"pack command start-up (python -m bat_core --help): {startup:.2f} s")
     print(f"cp -r  median {cp_median:.2f} s = {total / cp_median / 1e9:.2f} GB/s")
     print(f"pack   median {our_median:.2f} s = {total / our_median / 1e9:.2f} GB/s")
