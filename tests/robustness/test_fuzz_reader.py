@@ -9,12 +9,15 @@ local runs, e.g. ``BAT_FUZZ_EXAMPLES=5000``).
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from robustness.harness import fuzz_examples, fuzz_is_long, read_everything, run_case
+from robustness.harness import TALLY, fuzz_examples, fuzz_is_long, read_everything, run_case
 from robustness.mutations import (
     Layout,
     Mutation,
@@ -26,6 +29,7 @@ from robustness.mutations import (
 )
 from samples.fixtures import SampleSet
 
+CHILD = Path(__file__).resolve().parent / "memory_child.py"
 FUZZ = settings(
     max_examples=fuzz_examples(120),
     deadline=None,
@@ -102,3 +106,20 @@ def test_damaged_compressed_streams_end_cleanly(
     name = data.draw(st.sampled_from(sorted(containers)))
     mutation = data.draw(container_mutation(containers[name]))
     _read_mutated(tmp_path, f"reader/{name} stream", mutation.apply(containers[name]), mutation)
+
+
+def test_damaged_files_are_read_within_a_hard_memory_limit(bpy50_samples: SampleSet, tmp_path: Path) -> None:
+    # A child process with RLIMIT_AS at its start-up size + 384 MiB: a wild allocation would
+    # fail there (and be reported) instead of swapping the machine.
+    examples = max(40, fuzz_examples(120) // 2)
+    proc = subprocess.run(
+        [sys.executable, str(CHILD), str(bpy50_samples.folder), str(tmp_path), str(examples), str(384 << 20)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert sum(summary["counts"].values()) >= examples
+    TALLY.outcomes["reader/memory-limited child: total"] += sum(summary["counts"].values())
