@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from bat_core.pack import PackRequest, PlanOptions, TargetSettings, run_pack  # noqa: E402
 from bat_core.progress import ProgressEvent, Stage  # noqa: E402
+from bat_core.trace import trace  # noqa: E402
 
 TARGET_RATIO = 0.9
 
@@ -115,13 +116,21 @@ def pack_command(shot: Path, project: Path, dest: Path, workers: int | None) -> 
     return command
 
 
-def check_same_tree(cp_dest: Path, our_dest: Path) -> None:
-    """Both commands must have produced the same files, or the comparison means nothing."""
+def check_same_tree(cp_dest: Path, our_dest: Path, main_in_pack: Path) -> None:
+    """Both commands must have produced the same files, and the pack must be self-contained,
+    or the comparison means nothing."""
     cp_files, cp_bytes = tree_size(cp_dest)
     our_files, our_bytes = tree_size(our_dest)
     print(f"  check: cp -r wrote {cp_files} files / {cp_bytes} bytes, pack wrote {our_files} files / {our_bytes} bytes")
     if (cp_files, cp_bytes) != (our_files, our_bytes):
         raise SystemExit("the pack and the copy differ in files or bytes; the ratio would be meaningless")
+    again = trace(our_dest / main_in_pack)
+    root = os.path.normpath(os.path.abspath(our_dest)) + os.sep
+    found = again.files()
+    outside = [f for f in found if not str(f).startswith(root)]
+    print(f"  check: the packed shot needs {len(found)} files, {len(again.missing())} missing, {len(outside)} outside")
+    if again.missing() or outside or len(found) + 1 != our_files:
+        raise SystemExit("the pack is not self-contained; the ratio would be meaningless")
 
 
 class StageClock:
@@ -227,7 +236,7 @@ def main() -> int:
                     flush=True,
                 )
             if round_no == 0:
-                check_same_tree(cp_dest, our_dest)
+                check_same_tree(cp_dest, our_dest, shot.relative_to(project))
         load_after = os.getloadavg()
         startup = startup_seconds()
         print()
