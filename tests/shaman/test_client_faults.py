@@ -27,6 +27,7 @@ from shaman.client_helpers import (
     shaman_url,
 )
 from shaman.client_proxy import FaultProxy, Rule
+from shaman.server_fixture import MakeServer
 from shaman.shaman_http import RawUpload, sha256_hex, upload
 
 from bat_core.errors import TransferError
@@ -95,8 +96,8 @@ def _wait_status(server: ShamanServer, data: bytes) -> None:
 
 def test_c2_a_stale_cached_checksum_is_refused_then_rehashed_and_sent(
     any_shaman_server: ShamanServer,
-    make_shaman_server,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    make_shaman_server: MakeServer,
+    tmp_path: Path,
 ) -> None:
     pack = make_pack(tmp_path / "src", {"a.blend": 1000, "tex.png": 50_000}, main="a.blend")
     first_server = make_shaman_server("strict")

@@ -31,6 +31,7 @@ from shaman.client_helpers import (
     stored_blobs,
 )
 from shaman.client_proxy import FaultProxy, Rule
+from shaman.server_fixture import MakeServer
 
 from bat_core.errors import BatError
 from bat_core.shaman.server import ShamanServer
@@ -123,15 +124,19 @@ def test_p2_two_clients_sharing_most_files_under_one_job_name_get_two_complete_c
         assert_checkout_matches(server, result[1].result_info()["checkout_path"], pack.items)
 
 
+@pytest.fixture(scope="module")
+def set_of_200(tmp_path_factory: pytest.TempPathFactory) -> list[TransferItem]:
+    """200 random files of 2.5 MB (500 MB), made once for both server modes."""
+    return _random_files(tmp_path_factory.mktemp("set200"), 200, 2_500_000, seed=4)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["strict", "f3-compat"])
 def test_four_clients_sending_the_same_500_mb_set_at_once_all_succeed_and_it_is_received_about_once(
-    make_shaman_server,
-    tmp_path: Path,
-    mode: str,  # type: ignore[no-untyped-def]
+    make_shaman_server: MakeServer, set_of_200: list[TransferItem], tmp_path: Path, mode: str
 ) -> None:
     server = make_shaman_server(mode)
-    items = _random_files(tmp_path / "src", 200, 2_500_000, seed=4)
+    items = set_of_200
     total = sum(i.size for i in items)
     started = time.monotonic()
     results = _in_threads(

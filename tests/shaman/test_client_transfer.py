@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from shaman.client_helpers import (
     stored_blobs,
 )
 from shaman.client_proxy import FaultProxy, Rule
+from shaman.server_fixture import MakeServer
 
 from bat_core.errors import CancelledError, ShamanError, ShamanUnavailableError, TransferError
 from bat_core.progress import CancelToken, Stage
@@ -47,7 +49,7 @@ SIZES = {
 
 
 @pytest.fixture
-def proxy(shaman_server: ShamanServer):  # type: ignore[no-untyped-def]
+def proxy(shaman_server: ShamanServer) -> Iterator[FaultProxy]:
     fault_proxy = FaultProxy(shaman_server)
     yield fault_proxy
     fault_proxy.close()
@@ -274,7 +276,7 @@ def test_a_server_that_is_down_gives_a_clear_error_quickly(tmp_path: Path) -> No
     assert f"127.0.0.1:{port}" in message and "cannot reach" in message
 
 
-def test_a_server_with_shaman_disabled_says_so(make_shaman_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_with_shaman_disabled_says_so(make_shaman_server: MakeServer, tmp_path: Path) -> None:
     server = make_shaman_server("f3-compat", enabled=False)
     pack = make_pack(tmp_path / "src", {"a.blend": 100})
     options = fast_options(client=ClientOptions(backoff_s=0.01, retries=1))
