@@ -139,24 +139,27 @@ class _Tracer:
         self, state: _Open, names: set[bytes] | None
     ) -> list[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]]:
         bf = state.file
+        roots: list[int] | None
         if names is None or self.options.all_library_data:
             if state.walked_all:
                 return []
             state.walked_all = True
-            roots = bf.blocks.id_indices()
+            roots = None
         else:
             todo = names - state.walked_names
             state.walked_names |= todo
-            roots = []
+            wanted: list[int] = []
+            roots = wanted
             for name in sorted(todo):
                 found_index = state.by_name.get(name)
                 if found_index is None:
                     self.missing_blocks.append(MissingDatablock(state.path, _id_label(name), state.path))
                     continue
-                roots.append(found_index)
+                wanted.append(found_index)
         before = len(state.walker.placeholders)
         ctx_cache: dict[int, Context] = {}
-        for index, owner_index in state.walker.walk(roots):
+        visits = state.walker.scan_all() if roots is None else state.walker.walk(roots)
+        for index, owner_index in visits:
             block = bf.blocks[index]
             owner = bf.blocks[owner_index]
             ctx = ctx_cache.get(owner_index)

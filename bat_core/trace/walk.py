@@ -173,6 +173,33 @@ class Walker:
         self._plans[sdna_index] = plan
         return plan
 
+    def scan_all(self) -> Iterator[tuple[int, int]]:
+        """Every block of a wanted struct in the whole file, with its owning ID, without walking.
+
+        When every datablock of a file counts (the main file, or --all-library-data), no pointer
+        needs following: Blender writes each ID's data blocks right after the ID block, so the
+        owner of a data block is the nearest ID block before it. All links into libraries count.
+        """
+        table = self.file.blocks
+        codes, sdnas = table.codes, table.sdna_indices
+        id_codes = self._id_codes
+        plans = self._plans
+        owner = -1
+        for index in range(len(table)):
+            code = codes[index]
+            if code in id_codes:
+                if code == self._placeholder_code:
+                    self.placeholders.append(index)
+                    continue
+                if code == self._library_code:
+                    continue
+                owner = index
+            self.visited.add(index)
+            sdna_index = sdnas[index]
+            plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
+            if plan is not None and plan[0] and owner >= 0:
+                yield index, owner
+
     def walk(self, roots: list[int]) -> Iterator[tuple[int, int]]:
         """Yield (block index, owning ID block index) for every reachable block of a wanted struct."""
         file = self.file
