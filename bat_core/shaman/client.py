@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,8 @@ class UploadResult:
 
 @dataclass(frozen=True)
 class ClientOptions:
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)
+    """Sent as ``Authorization: Bearer``; kept out of reprs and messages."""
     ca_bundle: Path | None = None
     """A PEM file of CA certificates to trust instead of the system ones. TLS is always verified."""
     connections: int = 4

@@ -257,6 +257,8 @@ def test_the_token_is_sent_as_bearer_and_never_appears_in_errors(
         send(proxy.shaman_url("denied"), pack.items, tmp_path / "cache", token=token)
     assert "401" in str(caught.value) and "check the token" in str(caught.value)
     assert token not in str(caught.value)
+    target = open_shaman_target(proxy.shaman_url(), token=token, cache_dir=tmp_path / "cache")
+    assert token not in repr(target.__dict__) + repr(target.options) + repr(target.result_info())
     assert token not in repr(caught.value.__cause__) if caught.value.__cause__ else True
 
 
