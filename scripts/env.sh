@@ -6,6 +6,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${BAT_VENV:-$repo/.venv}"
 req="$repo/requirements/dev.txt"
+constraints="$repo/requirements/constraints.txt"
 py="${BAT_PYTHON:-python3}"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
@@ -24,12 +25,16 @@ if ! "$py" -c 'import venv, ensurepip' 2>/dev/null; then
 fi
 
 stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$req" | cut -d' ' -f1)"
+want="$(cat "$req" "$constraints" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "env: preparing $venv (pinned versions from requirements/dev.txt)" >&2
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    # pip's notes about extra index folders that this machine lacks are noise, not errors.
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -c "$constraints" \
+        2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) \
+        || { echo "env: installing requirements/dev.txt failed" >&2; exit 1; }
+    "$venv/bin/python" -m pip check >/dev/null || { echo "env: inconsistent environment in $venv" >&2; exit 1; }
     echo "$want" > "$stamp"
 fi
 
