@@ -29,7 +29,7 @@ want="$(cat "$req" "$constraints" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "env: preparing $venv (pinned versions from requirements/dev.txt)" >&2
     "$py" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
     # pip's notes about extra index folders that this machine lacks are noise, not errors.
     "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" -c "$constraints" \
         2> >(grep -v "is ignored: it is neither a file nor a directory" >&2) \
