@@ -77,3 +77,50 @@ def test_an_image_path_with_a_name_over_255_bytes_is_traced_as_missing(
     result = trace(patched)
     ref = next(r for r in result.references if r.stored == stored)
     assert ref.missing and ref.files == ()
+
+
+@pytest.mark.bpy
+@pytest.mark.xfail(
+    raises=ValueError,
+    strict=True,
+    reason="bat_core/pack/layout.py: _is_windows_style needs len(text) >= 2, not > 2; a bare drive 'C:\\\\' "
+    "resolves to Path('C:'), is taken for a local relative path, and os.path.commonpath raises",
+)
+@pytest.mark.parametrize("stored", [b"C:\\", b"c:/"])
+def test_a_bare_windows_drive_as_image_path_plans_a_pack(
+    bpy50_samples: SampleSet, tmp_path: Path, stored: bytes
+) -> None:
+    # Found by test_fuzz_paths.py.
+    from bat_core.pack.plan import PlanOptions, make_plan
+
+    source = bpy50_samples.folder / "main.blend"
+    patched = tmp_path / "main.blend"
+    with open_blend(source) as bf:
+        image = next(b for b in bf.blocks_with_code(b"IM") if bf.view(b).id_name() == b"IMrelative_tex")
+        at, f = bf.view(image).location("name")
+        write_rewritten_copy(bf, patched, [FieldEdit(at, f.size, stored.ljust(f.size, b"\0"))])
+    shutil.copy(bpy50_samples.folder / "lib.blend", tmp_path / "lib.blend")
+    shutil.copytree(bpy50_samples.folder / "textures", tmp_path / "textures")
+    plan = make_plan(trace(patched), PlanOptions())
+    assert any(r.stored == stored and r.missing for r in plan.trace.references)
+
+
+@pytest.mark.bpy
+@pytest.mark.xfail(
+    raises=OSError,
+    strict=True,
+    reason="bat_core/trace/tracer.py calls Path.exists() on a library path that failed to open; a name over "
+    "255 bytes raises ENAMETOOLONG (trace.expand.is_file/is_dir are the tolerant versions)",
+)
+def test_a_library_path_with_a_name_over_255_bytes_is_reported_not_raised(
+    bpy50_samples: SampleSet, tmp_path: Path
+) -> None:
+    # Found by test_fuzz_paths.py and test_hostile_paths.py.
+    source = bpy50_samples.folder / "main.blend"
+    patched = tmp_path / "main.blend"
+    stored = b"//" + b"n" * 300 + b".blend"
+    with open_blend(source) as bf:
+        at, f = bf.view(next(bf.blocks_with_code(b"LI"))).location("name")
+        write_rewritten_copy(bf, patched, [FieldEdit(at, f.size, stored.ljust(f.size, b"\0"))])
+    result = trace(patched)
+    assert any(r.kind == "library" and r.missing for r in result.references)
