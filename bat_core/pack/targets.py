@@ -45,7 +45,11 @@ def open_target(target: str, settings: TargetSettings, main_pack_path: str) -> T
     if kind == "shaman":
         from ..shaman.target import open_shaman_target
 
-        options: dict[str, Any] = {"token": settings.shaman_token, "main_pack_path": main_pack_path}
+        options: dict[str, Any] = {
+            "token": settings.shaman_token,
+            "main_pack_path": main_pack_path,
+            "connections": settings.workers,
+        }
         if settings.checkout_path:
             options["checkout_path"] = settings.checkout_path
         if settings.checksum_cache is not None:
