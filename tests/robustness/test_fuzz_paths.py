@@ -9,15 +9,19 @@ transfer). Every planned pack path must pass the transfer layer's own safety che
 from __future__ import annotations
 
 import errno
+import itertools
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from robustness.containment import assert_contained, safe_zip_name, snapshot
 from robustness.harness import TALLY, fuzz_examples, fuzz_is_long, run_case
 from samples.fixtures import SampleSet
 
+from bat_core.api import PackOptions, pack
 from bat_core.blendfile import FieldEdit, open_blend, write_rewritten_copy
 from bat_core.pack.plan import PlanOptions, make_plan
 from bat_core.trace import trace
@@ -119,3 +123,38 @@ def known_gap(exc: BaseException) -> str | None:
     if isinstance(exc, ValueError) and "mix absolute and relative" in str(exc):
         return "pack/layout.py bare Windows drive"
     return None
+
+
+PACK_FUZZ = settings(FUZZ, max_examples=max(20, fuzz_examples(150) // 4))
+_PACKS = itertools.count()
+
+
+@given(owner=st.sampled_from(["image", "library"]), stored=stored_paths, to_zip=st.booleans())
+@PACK_FUZZ
+def test_any_stored_path_packs_only_inside_the_target(
+    sample: Path, tmp_path: Path, owner: str, stored: bytes, to_zip: bool
+) -> None:
+    main = sample / "main.blend"
+    _store(sample / "source.blend", main, owner, stored)
+    target = tmp_path / f"pack-{next(_PACKS)}{'.zip' if to_zip else ''}"
+    before = snapshot(sample, skip=target)
+
+    def pack_and_check() -> None:
+        try:
+            pack(PackOptions(blend=main, target=str(target)))
+        except (OSError, ValueError) as exc:
+            gap = known_gap(exc)
+            if gap is None:
+                raise
+            TALLY.outcomes[f"paths/pack: known gap: {gap}"] += 1
+            return
+        finally:
+            assert snapshot(sample, skip=target) == before, "the pack changed files outside its target"
+        if to_zip:
+            with zipfile.ZipFile(target) as zf:
+                bad = [n for n in zf.namelist() if not safe_zip_name(n)]
+                assert not bad, f"unsafe ZIP entry names: {bad}"
+        else:
+            assert_contained(target)
+
+    run_case(f"paths/pack to {'zip' if to_zip else 'folder'}", f"{owner} path {stored!r}", pack_and_check)

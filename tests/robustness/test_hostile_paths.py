@@ -13,14 +13,13 @@ entries are plain relative names that extract inside the extraction folder.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from robustness.containment import assert_contained, safe_zip_name, snapshot
 from robustness.harness import TALLY, CaseTimeout, watchdog
 from robustness.hostile import ALL_CASES, Case, build_world
 
@@ -30,7 +29,6 @@ from bat_core.trace import trace
 
 pytestmark = pytest.mark.bpy
 PACK_SECONDS = 60
-SYSTEM_FILES = (Path("/etc/passwd"), Path("/etc/hostname"))
 
 
 @pytest.fixture(scope="module")
@@ -49,42 +47,6 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(folder))
     return folder
-
-
-def _snapshot(root: Path, skip: Path) -> dict[str, tuple[int, int, int]]:
-    """Every entry under root (links not followed) with its mode, size and modification time."""
-    found: dict[str, tuple[int, int, int]] = {}
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if Path(folder, d) != skip]
-        for name in [*dirs, *files]:
-            path = Path(folder, name)
-            if path == skip:
-                continue
-            st = path.lstat()
-            if stat.S_ISDIR(st.st_mode):  # a new entry shows up by its own name; folder times add nothing
-                found[os.fsdecode(path.relative_to(root))] = (st.st_mode, 0, 0)
-            else:
-                found[os.fsdecode(path.relative_to(root))] = (st.st_mode, st.st_size, st.st_mtime_ns)
-    for system in SYSTEM_FILES:
-        if system.exists():
-            st = system.stat()
-            found[str(system)] = (st.st_mode, st.st_size, st.st_mtime_ns)
-    return found
-
-
-def _entries(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        for name in [*dirs, *files]:
-            yield Path(folder, name)
-
-
-def _assert_contained(root: Path) -> None:
-    real_root = root.resolve()
-    for path in _entries(root):
-        mode = path.lstat().st_mode
-        assert not stat.S_ISLNK(mode), f"the pack holds a symbolic link: {path}"
-        assert stat.S_ISREG(mode) or stat.S_ISDIR(mode), f"the pack holds a special file: {path}"
-        assert real_root in path.resolve().parents, f"{path} resolves outside the pack"
 
 
 def _pack(case: Case, world: Path, target: Path) -> PackResult | BatError:
@@ -138,32 +100,20 @@ ZIP_REFUSES = {"invalid_utf8"}
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_packing_to_a_folder_writes_only_inside_it(case: Case, world: Path, private_tmp: Path) -> None:
     target = world / "targets" / f"dir-{case.name}"
-    before = _snapshot(world, skip=target)
+    before = snapshot(world, skip=target)
     outcome = _pack(case, world, target)
-    assert _snapshot(world, skip=target) == before
+    assert snapshot(world, skip=target) == before
     assert list(private_tmp.iterdir()) == [], "staging folders were left behind"
-    _assert_contained(target)
+    assert_contained(target)
     _check_expectation(case, world, outcome, target)
-
-
-def _safe_zip_name(name: str) -> bool:
-    parts = name.removesuffix("/").split("/")  # folder entries end in "/"
-    return (
-        bool(name)
-        and not name.startswith("/")
-        and "\\" not in name
-        and "\0" not in name
-        and re.match(r"^[A-Za-z]:", name) is None
-        and all(p not in ("", ".", "..") for p in parts)
-    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_zip_entries_never_escape_on_extraction(case: Case, world: Path, private_tmp: Path, tmp_path: Path) -> None:
     target = world / "targets" / f"zip-{case.name}.zip"
-    before = _snapshot(world, skip=target)
+    before = snapshot(world, skip=target)
     outcome = _pack(case, world, target)
-    assert _snapshot(world, skip=target) == before
+    assert snapshot(world, skip=target) == before
     assert list(private_tmp.iterdir()) == [], "staging folders were left behind"
     if case.name in ZIP_REFUSES:
         assert isinstance(outcome, BatError)
@@ -174,7 +124,7 @@ def test_zip_entries_never_escape_on_extraction(case: Case, world: Path, private
     with zipfile.ZipFile(target) as zf:
         names = zf.namelist()
         assert names
-        bad = [n for n in names if not _safe_zip_name(n)]
+        bad = [n for n in names if not safe_zip_name(n)]
         assert not bad, f"unsafe ZIP entry names: {bad}"
         extracted = tmp_path / "extracted"
         for info in zf.infolist():
@@ -183,7 +133,7 @@ def test_zip_entries_never_escape_on_extraction(case: Case, world: Path, private
             place = Path(os.path.normpath(extracted / info.filename))
             assert extracted in place.parents, f"{info.filename} extracts outside the folder"
         zf.extractall(extracted)
-    _assert_contained(extracted)
+    assert_contained(extracted)
     _check_expectation(case, world, outcome, extracted)
 
 
@@ -217,7 +167,7 @@ def test_a_link_planted_where_a_file_goes_is_replaced_not_written_through(world:
     outcome = _pack(case, world, target)
     assert victim.read_bytes() == b"precious"
     assert isinstance(outcome, PackResult), outcome
-    _assert_contained(target)
+    assert_contained(target)
 
 
 def test_a_zip_target_that_is_a_link_does_not_overwrite_what_it_points_at(world: Path, private_tmp: Path) -> None:
