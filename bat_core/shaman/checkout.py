@@ -80,8 +80,7 @@ def _make_unique_dir(jobs_root: Path, requested: str) -> tuple[str, Path, Path]:
             return relative, directory, created_top
     raise CheckoutError(
         CheckoutProblem.EXISTS,
-        f"a checkout with this ID already exists: {requested!r} "
-        f"and {_ATTEMPTS - 1} suffixed variants are taken",
+        f"a checkout with this ID already exists: {requested!r} and {_ATTEMPTS - 1} suffixed variants are taken",
     )
 
 
@@ -127,9 +126,7 @@ def _check_entries_strict(files: Sequence[CheckoutFile]) -> None:
             raise CheckoutError(CheckoutProblem.INVALID, f"invalid file path {entry.path!r}: {problem}")
         known = by_path.setdefault(entry.path, entry.identity)
         if known != entry.identity:
-            raise CheckoutError(
-                CheckoutProblem.INVALID, f"{entry.path!r} is listed twice with different contents"
-            )
+            raise CheckoutError(CheckoutProblem.INVALID, f"{entry.path!r} is listed twice with different contents")
     for path in by_path:
         parts = path.split("/")
         for i in range(1, len(parts)):
@@ -147,9 +144,7 @@ def _check_entries_f3(directory: Path, files: Sequence[CheckoutFile]) -> None:
     base = os.path.normpath(directory)
     for entry in files:
         if not str(_link_path(directory, entry.path)).startswith(base + os.sep):
-            raise CheckoutError(
-                CheckoutProblem.FAILED, f"file path {entry.path!r} points outside the checkout"
-            )
+            raise CheckoutError(CheckoutProblem.FAILED, f"file path {entry.path!r} points outside the checkout")
 
 
 def create_checkout(

@@ -269,9 +269,7 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
             if not size_text.isascii() or not size_text.isdigit():
                 raise HttpError(400, f"invalid file size {size_text!r}: expected a non-negative integer")
             if not is_valid_checksum(checksum):
-                raise HttpError(
-                    400, f"invalid checksum {checksum!r}: expected 64 lowercase hexadecimal characters"
-                )
+                raise HttpError(400, f"invalid checksum {checksum!r}: expected 64 lowercase hexadecimal characters")
             return FileIdentity(checksum, int(size_text))
         if not _GO_INT.fullmatch(size_text):
             raise HttpError(
@@ -303,9 +301,7 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
             parts.append(chunk)
         raw = b"".join(parts)
         if not raw:
-            raise HttpError(
-                400, "request body has an error: value is required but missing", before_handler=True
-            )
+            raise HttpError(400, "request body has an error: value is required but missing", before_handler=True)
         try:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -334,9 +330,7 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
         sha, size, path = cast(str, item["sha"]), cast(int, item["size"]), cast(str, item["path"])
         if self.ctx.strict:
             if not is_valid_checksum(sha):
-                raise HttpError(
-                    400, f"{where}: invalid sha {sha!r}: expected 64 lowercase hexadecimal characters"
-                )
+                raise HttpError(400, f"{where}: invalid sha {sha!r}: expected 64 lowercase hexadecimal characters")
             if size < 0:
                 raise HttpError(400, f"{where}: negative size {size}")
             problem = file_path_problem(path)
@@ -387,9 +381,7 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
             raise HttpError(400, 'checkout: property "checkoutPath" must be a string', before_handler=True)
         self._check_enabled()
         try:
-            used = create_checkout(
-                self.ctx.store, self.ctx.jobs_root, requested, specs, strict=self.ctx.strict
-            )
+            used = create_checkout(self.ctx.store, self.ctx.jobs_root, requested, specs, strict=self.ctx.strict)
         except CheckoutError as exc:
             log.info("checkout %r failed: %s", requested, exc.message)
             if not self.ctx.strict:
@@ -418,8 +410,7 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
             except ValueError:
                 raise HttpError(
                     400,
-                    "Invalid format for parameter X-Shaman-Can-Defer-Upload: "
-                    f"{defer_text!r} is not a boolean",
+                    f"Invalid format for parameter X-Shaman-Can-Defer-Upload: {defer_text!r} is not a boolean",
                     before_handler=True,
                 ) from None
         raw_name = self.headers.get("X-Shaman-Original-Filename")
@@ -445,9 +436,7 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
         self._body.on_bytes = lambda n: ctx.stats.add("upload_bytes_received", n)
         log.debug("upload %s (%s), defer=%s", identity, name or "no filename", can_defer)
         if ctx.strict:
-            outcome = receive_streaming(
-                ctx.store, self._body, identity, can_defer, self.connection, ctx.stats
-            )
+            outcome = receive_streaming(ctx.store, self._body, identity, can_defer, self.connection, ctx.stats)
         else:
             outcome = receive_buffered(ctx.store, self._body, identity, can_defer, ctx.spool_dir, ctx.stats)
         if outcome.close_connection:

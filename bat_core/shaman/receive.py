@@ -120,9 +120,7 @@ def receive_buffered(
             hasher.update(chunk)
             spool.write(chunk)
         if body.bytes_read == 0:
-            raise HttpError(
-                400, "request body has an error: value is required but missing", before_handler=True
-            )
+            raise HttpError(400, "request body has an error: value is required but missing", before_handler=True)
         early = early_answer(store, identity, can_defer)
         if early is not None:
             return Outcome(early)

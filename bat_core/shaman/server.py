@@ -107,9 +107,7 @@ class ShamanServer:
     def start(self) -> ShamanServer:
         """Serve in a background (daemon) thread; returns self."""
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self.serve_forever, name=f"shaman-server-{self.port}", daemon=True
-            )
+            self._thread = threading.Thread(target=self.serve_forever, name=f"shaman-server-{self.port}", daemon=True)
             self._thread.start()
         return self
 

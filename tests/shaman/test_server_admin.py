@@ -19,9 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("mode", ["strict", "f3-compat"])
-def test_s19_disabled_shaman_answers_503_on_every_operation(
-    make_shaman_server: MakeServer, mode: str
-) -> None:
+def test_s19_disabled_shaman_answers_503_on_every_operation(make_shaman_server: MakeServer, mode: str) -> None:
     server = make_shaman_server(mode, enabled=False)
     data = random_bytes(10)
     responses = [

@@ -31,16 +31,12 @@ def _stored_pack(server: ShamanServer, paths: list[str]) -> dict[str, bytes]:
 
 def _snapshot(directory: Path) -> dict[str, str]:
     """Every symlink under ``directory`` and its target, for before/after comparisons."""
-    return {
-        str(p.relative_to(directory)): os.readlink(p) for p in sorted(directory.rglob("*")) if p.is_symlink()
-    }
+    return {str(p.relative_to(directory)): os.readlink(p) for p in sorted(directory.rglob("*")) if p.is_symlink()}
 
 
 def test_s13_checkout_links_every_file_with_a_relative_symlink(any_shaman_server: ShamanServer) -> None:
     server = any_shaman_server
-    pack = _stored_pack(
-        server, ["scene.blend", "á hausinn á þér/много ликова.py", "textures/deep/down/wood.png"]
-    )
+    pack = _stored_pack(server, ["scene.blend", "á hausinn á þér/много ликова.py", "textures/deep/down/wood.png"])
     pack["textures/same-bytes-again.png"] = pack["scene.blend"]
     files = [spec(data, path) for path, data in pack.items()]
 
@@ -84,9 +80,7 @@ def test_s14_taken_checkout_path_gets_a_suffix_and_the_first_stays(any_shaman_se
     assert _snapshot(server.storage / "jobs" / "proj" / "job") == first
 
 
-def test_s14_gives_up_after_ten_taken_names(
-    make_shaman_server: MakeServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_s14_gives_up_after_ten_taken_names(make_shaman_server: MakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
     # Make every random suffix the same, already taken one, so all attempts collide.
     drawn: list[str] = []
 
@@ -161,9 +155,7 @@ def test_s15_f3_reproduces_removing_the_older_checkout_on_failure(f3_server: Sha
     assert len(left) == 1 and re.fullmatch(r"job-[a-z0-9]{4}", left[0])
 
 
-REJECTED_CHECKOUT_PATHS = ["", "/abs", "a/../../etc", "../x", "x/..", "c:/x", "a\\b"] + [
-    f"a{c}b" for c in "?*:;{}"
-]
+REJECTED_CHECKOUT_PATHS = ["", "/abs", "a/../../etc", "../x", "x/..", "c:/x", "a\\b"] + [f"a{c}b" for c in "?*:;{}"]
 ACCEPTED_CHECKOUT_PATHS = ["a", "proj/scene/job", "with spaces", "ránið/lélegt vélmenni"]
 
 
@@ -181,9 +173,7 @@ def test_s16_invalid_checkout_paths_are_refused(any_shaman_server: ShamanServer,
 
 
 @pytest.mark.parametrize("path", ["a//b", "./a", "a/./b", "a/", "a/\x00b", ".."])
-def test_s16_strict_also_refuses_empty_dot_and_control_components(
-    shaman_server: ShamanServer, path: str
-) -> None:
+def test_s16_strict_also_refuses_empty_dot_and_control_components(shaman_server: ShamanServer, path: str) -> None:
     pack = _stored_pack(shaman_server, ["x.blend"])
     response = _checkout(shaman_server, [spec(pack["x.blend"], "x.blend")], path)
     assert response.status_code == 400

@@ -154,9 +154,7 @@ def test_s8_killed_client_leaves_no_temp_file_and_a_retry_works(any_shaman_serve
 
     def nothing_left() -> bool:
         spool = server.storage / "upload-spool"
-        return files_under(server.storage / "file-store") == [] and (
-            not spool.exists() or list(spool.iterdir()) == []
-        )
+        return files_under(server.storage / "file-store") == [] and (not spool.exists() or list(spool.iterdir()) == [])
 
     wait_until(nothing_left, what="the server to drop the half upload")
     assert status(server, sha, len(data)) == "unknown"
@@ -178,9 +176,7 @@ def test_stopping_the_server_mid_upload_removes_the_temp_file(make_shaman_server
 
 
 @pytest.mark.parametrize("mode", ["strict", "f3-compat"])
-def test_many_simultaneous_uploads_of_one_file_store_it_once(
-    make_shaman_server: MakeServer, mode: str
-) -> None:
+def test_many_simultaneous_uploads_of_one_file_store_it_once(make_shaman_server: MakeServer, mode: str) -> None:
     server = make_shaman_server(mode)
     data = random_bytes(3 * MiB)
 

@@ -210,9 +210,7 @@ def test_s11_raw_non_ascii_filename_is_refused_only_in_strict_mode(make_shaman_s
 
 def test_s11_folded_filename_header_is_refused_in_strict_mode(shaman_server: ShamanServer) -> None:
     data = random_bytes(100)
-    raw = RawUpload(
-        shaman_server, data, headers={"X-Shaman-Original-Filename": "=?utf-8?q?a?=\r\n =?utf-8?q?b?="}
-    )
+    raw = RawUpload(shaman_server, data, headers={"X-Shaman-Original-Filename": "=?utf-8?q?a?=\r\n =?utf-8?q?b?="})
     raw.send_rest()
     code, _body = raw.response()
     raw.close()
@@ -237,16 +235,10 @@ def test_s12_other_defer_header_values_are_400(any_shaman_server: ShamanServer, 
     assert status(any_shaman_server, sha256_hex(data), len(data)) == "unknown"
 
 
-@pytest.mark.parametrize(
-    "checksum", ["ZZ", "abc", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"]
-)
-def test_s20_strict_server_refuses_malformed_checksums_in_the_url(
-    shaman_server: ShamanServer, checksum: str
-) -> None:
+@pytest.mark.parametrize("checksum", ["ZZ", "abc", "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"])
+def test_s20_strict_server_refuses_malformed_checksums_in_the_url(shaman_server: ShamanServer, checksum: str) -> None:
     for method in ("GET", "POST"):
-        response = requests.request(
-            method, shaman_server.url + file_route(checksum, 3), data=b"abc", timeout=10
-        )
+        response = requests.request(method, shaman_server.url + file_route(checksum, 3), data=b"abc", timeout=10)
         assert response.status_code == 400, method
         assert response.json()["code"] == 400
         assert checksum in response.json()["message"]
@@ -281,9 +273,7 @@ def test_chunked_upload_bodies_are_accepted(any_shaman_server: ShamanServer) -> 
         for start in range(0, len(data), 65_536):
             yield data[start : start + 65_536]
 
-    response = requests.post(
-        any_shaman_server.url + file_route(sha256_hex(data), len(data)), data=pieces(), timeout=10
-    )
+    response = requests.post(any_shaman_server.url + file_route(sha256_hex(data), len(data)), data=pieces(), timeout=10)
     assert response.request.headers.get("Transfer-Encoding") == "chunked"
     assert response.status_code == SUCCESS[any_shaman_server.mode.value]
     assert blob_path(any_shaman_server, data).read_bytes() == data

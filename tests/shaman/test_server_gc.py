@@ -26,9 +26,7 @@ def test_s18_gc_deletes_only_old_unlinked_untouched_blobs(shaman_server: ShamanS
     old_unlinked, old_linked, touched, young = (random_bytes(1000 + i) for i in range(4))
     for data in (old_unlinked, old_linked, touched, young):
         store(server, data)
-    response = post_json(
-        server, "checkout/create", {"files": [spec(old_linked, "a/b.blend")], "checkoutPath": "j"}
-    )
+    response = post_json(server, "checkout/create", {"files": [spec(old_linked, "a/b.blend")], "checkoutPath": "j"})
     assert response.status_code == 200
     for data in (old_unlinked, old_linked, touched):
         _age(blob_path(server, data), 2 * DAY)

@@ -44,9 +44,7 @@ def test_unknown_charset_is_an_error() -> None:
         decode_filename("=?windows-1251?q?abc?=")
 
 
-@pytest.mark.parametrize(
-    ("text", "value"), [("1", True), ("t", True), ("True", True), ("0", False), ("f", False)]
-)
+@pytest.mark.parametrize(("text", "value"), [("1", True), ("t", True), ("True", True), ("0", False), ("f", False)])
 def test_defer_header_booleans(text: str, value: bool) -> None:
     assert parse_bool(text) is value
 
@@ -64,9 +62,7 @@ def test_expect_continue_is_answered_only_when_the_body_is_wanted(shaman_server:
     temp_dir.mkdir(parents=True)
     (temp_dir / f"{len(data)}-000000007.tmp").write_bytes(b"")
 
-    deferred = RawUpload(
-        shaman_server, data, headers={"Expect": "100-continue", "X-Shaman-Can-Defer-Upload": "1"}
-    )
+    deferred = RawUpload(shaman_server, data, headers={"Expect": "100-continue", "X-Shaman-Can-Defer-Upload": "1"})
     assert deferred.response(timeout=5) == (425, b"")
     deferred.close()
 
@@ -88,9 +84,6 @@ def test_connections_stay_usable_after_early_answers(any_shaman_server: ShamanSe
             assert session.post(url, data=data, timeout=10).status_code == 208
             assert session.get(url, timeout=10).json() == {"status": "stored"}
         assert (
-            session.post(
-                url, data=data, headers={"X-Shaman-Can-Defer-Upload": "maybe"}, timeout=10
-            ).status_code
-            == 400
+            session.post(url, data=data, headers={"X-Shaman-Can-Defer-Upload": "maybe"}, timeout=10).status_code == 400
         )
         assert session.get(url, timeout=10).status_code == 200
