@@ -54,12 +54,21 @@ def blender(
     """Run the real Blender in ``work`` with its user folder (preferences, extensions) at ``user``."""
     command = shlex.split(GUI if gui else BLENDER)
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(user)}
+    proc = subprocess.Popen(
+        [*command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=work
+    )
     try:
-        return subprocess.run(
-            [*command, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=work, check=False
-        )
-    except subprocess.TimeoutExpired as ex:
-        raise AssertionError(f"{command[0]} {' '.join(args)}: still running after {timeout} s") from ex
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # TERM first: the chroot wrapper forwards it to Blender, a KILL would leave Blender behind.
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        raise AssertionError(f"{command[0]} {' '.join(args)}: still running after {timeout} s\n{out}\n{err}") from None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 @dataclass(frozen=True)

@@ -208,8 +208,10 @@ def follow() -> float | None:
             state["job_start"] = t
             state["tick_start"] = len(ticks)
             step(f"job running: {job.title}")
+        # Capture right after the status bar was drawn part-way: that frame is on the screen now.
         busy = any(p.poll() is None for p in pending)
-        if not busy and t - state["last_shot"] > 0.7 and job.view.factor > 0.0:
+        drawn = facts["status_draws"][-1] if facts["status_draws"] else None
+        if not busy and drawn is not None and drawn[0] > state["last_shot"] and 0.05 < drawn[1] < 0.95:
             state["last_shot"] = t
             shoot(f"2_progress_{len([s for s in facts['screenshots'] if s['name'].startswith('2_')]):02d}")
         return 0.02
@@ -239,10 +241,49 @@ def gap_stats(stamps: list[float]) -> dict[str, Any]:
     }
 
 
+def pixels(name: str) -> Any:
+    """A screenshot as an RGB array, row 0 at the bottom like Blender's window coordinates."""
+    import numpy as np
+
+    image = bpy.data.images.load(str(SHOTS / f"{name}.png"))
+    width, height = image.size
+    rgba = np.empty(width * height * 4, dtype=np.float32)
+    image.pixels.foreach_get(rgba)
+    bpy.data.images.remove(image)
+    return rgba.reshape(height, width, 4)[:, :, :3]
+
+
+def blue_pixels(rgb: Any) -> int:
+    """Pixels of the progress bar's fill colour (a clear blue), as opposed to the grey interface."""
+    return int(((rgb[:, :, 2] > rgb[:, :, 0] + 0.2) & (rgb[:, :, 2] > 0.5)).sum())
+
+
+def analyse_screenshots() -> None:
+    """What the screenshots show: the status bar strip and the sidebar, per screenshot."""
+    status_rows = 26  # the status bar at UI scale 1, at the bottom of the window
+    _, region = sidebar()
+    found = {}
+    for shot in facts["screenshots"]:
+        rgb = pixels(shot["name"])
+        panel = rgb[region.y : region.y + region.height, region.x : region.x + region.width]
+        found[shot["name"]] = {
+            "status_bar_blue_px": blue_pixels(rgb[:status_rows]),
+            "sidebar_blue_px": blue_pixels(panel),
+        }
+    before = pixels("0_before")[region.y : region.y + region.height, region.x : region.x + region.width]
+    done = pixels("3_done")[region.y : region.y + region.height, region.x : region.x + region.width]
+    facts["sidebar_changed_fraction"] = round(float((abs(done - before).sum(axis=2) > 0.05).mean()), 4)
+    facts["pixels"] = found
+
+
 def finished() -> None:
     for proc in pending:
         proc.wait(timeout=60)
     shoot("3_done", wait=True)
+    try:
+        analyse_screenshots()
+    except Exception as ex:  # report, do not hang: the test says what is missing
+        facts["pixels_error"] = repr(ex)
     result = bpy.context.window_manager.bat_result
     facts["result"] = {
         "status": result.status,
