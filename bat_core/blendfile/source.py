@@ -36,6 +36,7 @@ SKIPPABLE_SEEK_TABLE_MAGIC = 0x184D2A5E
 
 # Content up to this size is simply kept in memory; beyond it, read on demand.
 IN_MEMORY_LIMIT = 48 << 20
+UNCOMPRESSED_IN_MEMORY_LIMIT = 1 << 20
 WINDOW = 256 << 10
 # Blender writes frames of about 1 MiB; refuse to trust a seek table that claims far more.
 MAX_FRAME = 64 << 20
@@ -312,7 +313,9 @@ def open_source(path: Path) -> tuple[Compression, Source]:
             source = _open_zstd(path, raw, file_size)
             keep_open = isinstance(source, FrameSource)
             return compression, source
-        if file_size <= IN_MEMORY_LIMIT:
+        # An uncompressed file is read in place (pread): a trace keeps every library open, and
+        # holding their content in memory cost their summed size for little speed.
+        if file_size <= min(IN_MEMORY_LIMIT, UNCOMPRESSED_IN_MEMORY_LIMIT):
             return compression, MemorySource(raw.read())
         keep_open = True
         return compression, FileSource(raw, file_size)

@@ -47,6 +47,7 @@ SKIPPED_POINTERS: frozenset[tuple[str, str]] = frozenset(
 )
 SKIPPED_LISTBASES: frozenset[tuple[str, str]] = frozenset({("Collection", "parents")})
 RAW_DATA_STRUCT = 0  # blocks of plain arrays (and, in old files, anything written raw)
+READ_AHEAD = 16 << 10  # bytes read at once when walking a file that is not held in memory
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,7 @@ class Walker:
         plans = self._plans
         placeholder_code, library_code = self._placeholder_code, self._library_code
         stack: list[tuple[int, int]] = [(r, r) for r in reversed(roots)]
+        ahead_start, ahead_end, ahead = 0, 0, memoryview(b"")
         while stack:
             index, owner = stack.pop()
             if index in visited:
@@ -241,7 +243,16 @@ class Walker:
             if not usable:
                 continue
             start = offsets[index] + header_size
-            data = whole[start : start + usable] if whole is not None else read(start, usable)
+            if whole is not None:
+                data = whole[start : start + usable]
+            else:
+                # Neighbouring blocks (a node's sockets) are mostly walked one after another:
+                # one read ahead serves many of them instead of a system call each.
+                if not (ahead_start <= start and start + usable <= ahead_end):
+                    ahead_start = start
+                    ahead = memoryview(read(start, max(usable, READ_AHEAD)))
+                    ahead_end = start + len(ahead)
+                data = ahead[start - ahead_start : start - ahead_start + usable]
             if len(data) != usable:
                 continue
             targets: list[int] = []
