@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from robustness.containment import assert_contained, safe_zip_name, snapshot
 from robustness.harness import TALLY, CaseTimeout, watchdog
-from robustness.hostile import ALL_CASES, Case, build_world
+from robustness.hostile import ALL_CASES, Case
 
 from bat_core.api import PackOptions, PackResult, pack
 from bat_core.errors import BatError
@@ -29,15 +29,6 @@ from bat_core.trace import trace
 
 pytestmark = pytest.mark.bpy
 PACK_SECONDS = 60
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hostile")
-    build_world(root / "world")
-    (root / "targets").mkdir()
-    (root / "victim").mkdir()
-    return root
 
 
 @pytest.fixture
