@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..blendfile import open_blend
-
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("blocks", help="count and total size of the blocks of each type")
@@ -24,6 +22,8 @@ def _code_text(code: bytes) -> str:
 
 def summarize(path: Path) -> dict[str, dict[str, int]]:
     summary: dict[str, dict[str, int]] = {}
+    from ..blendfile import open_blend  # imported when used: the CLI starts fast
+
     with open_blend(path) as bf:
         for block in bf.blocks:
             entry = summary.setdefault(_code_text(block.code), {"count": 0, "bytes": 0})

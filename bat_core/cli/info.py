@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..blendfile import open_blend
-
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("info", help="show a .blend file's version, pointer size, endianness and compression")
@@ -19,6 +17,8 @@ def add_parser(sub: Any) -> None:
 
 
 def describe(path: Path) -> dict[str, Any]:
+    from ..blendfile import open_blend  # imported when used: the CLI starts fast
+
     with open_blend(path) as bf:
         return {
             "file": str(path.resolve()),

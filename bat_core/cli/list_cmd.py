@@ -7,11 +7,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..trace import TraceOptions, TraceResult, trace
-from ..trace.bpath import BlendPath
-from ..trace.report import compact, detailed, write_json
+if TYPE_CHECKING:
+    from ..trace import TraceResult
 
 EXIT_MISSING = 2
 
@@ -27,6 +26,8 @@ def add_parser(sub: Any) -> None:
 
 
 def print_tree(result: TraceResult) -> None:
+    from ..trace.bpath import BlendPath
+
     by_blend: dict[Path, list[Any]] = {b: [] for b in result.blends}
     for ref in result.references:
         by_blend.setdefault(ref.blend, []).append(ref)
@@ -55,6 +56,10 @@ def print_tree(result: TraceResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so that the CLI starts without loading what other commands need.
+    from ..trace import TraceOptions, trace
+    from ..trace.report import compact, detailed, write_json
+
     result = trace(args.file, TraceOptions(all_library_data=args.all_library_data))
     if args.report:
         write_json(detailed(result), args.report)

@@ -9,9 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..api import PackOptions, pack
-from ..transfer.console import ConsoleProgress
-
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("pack", help="pack a .blend with everything it needs and send it to TARGET")
@@ -40,6 +37,9 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..api import PackOptions, pack
+    from ..transfer.console import ConsoleProgress
+
     options = PackOptions(
         blend=args.file,
         target=args.target,
