@@ -19,12 +19,15 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from realblender.harness import Production, Shaman, blender, install, keep_results, needs_gui, start_shaman
+from shaman.client_proxy import FaultProxy, Rule
 
 pytestmark = [pytest.mark.realblender, pytest.mark.slow, needs_gui]
 CHECKOUT = "gui-shot"
+UPLOAD_RATE = 5e6  # bytes per second and upload request
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +49,15 @@ def session(extension_zip: Path, work: Path, production: Production, shaman: Sha
 
 @pytest.fixture(scope="module")
 def shaman(work: Path) -> Iterator[Shaman]:
-    """One server for the module's one session (the conftest's is per test)."""
+    """The Shaman server behind a loopback proxy that sends each upload on at UPLOAD_RATE, like a
+    modest office link: on loopback the pack would arrive before the first frame is drawn."""
     storage = work / "shaman-gui"
     proc, url = start_shaman(storage)
-    yield Shaman(url, storage)
+    upstream = urlsplit(url)
+    proxy = FaultProxy((upstream.hostname or "127.0.0.1", upstream.port or 80))
+    proxy.add(Rule("POST", "/files/", action="throttle", rate_bytes_per_s=UPLOAD_RATE))
+    yield Shaman(proxy.url, storage)
+    proxy.close()
     proc.terminate()
     proc.wait(timeout=10)
 
