@@ -27,6 +27,7 @@ from bat_core.pack.plan import PlanOptions, make_plan
 from bat_core.trace import trace
 from bat_core.transfer.target import check_pack_path
 
+pytestmark = pytest.mark.bpy  # the samples are written by bpy
 FUZZ = settings(
     max_examples=fuzz_examples(150),
     deadline=None,

@@ -29,6 +29,7 @@ from robustness.mutations import (
 )
 from samples.fixtures import SampleSet
 
+pytestmark = pytest.mark.bpy  # the samples are written by bpy
 CHILD = Path(__file__).resolve().parent / "memory_child.py"
 FUZZ = settings(
     max_examples=fuzz_examples(120),
