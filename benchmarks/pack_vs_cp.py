@@ -112,12 +112,13 @@ def _children_cpu() -> float:
 
 
 def timed(command: list[str], dest: Path) -> tuple[float, float, float]:
-    """Wall seconds and CPU seconds (user+sys, which load cannot inflate) of one command, and
-    the seconds of the ``sync`` right after it: what it left for the disk to write back."""
+    """Wall seconds and CPU seconds (user+sys, less at the mercy of other load than wall time)
+    of one command, and the seconds of the ``sync`` right after it: what it left for the disk
+    to write back. Commands run in the repository root, so ``-m bat_core`` is this checkout."""
     settle(dest)
     cpu = _children_cpu()
     start = time.perf_counter()
-    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     cpu = _children_cpu() - cpu
     if done.returncode != 0:
@@ -203,7 +204,7 @@ def startup_seconds() -> float:
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bat_core", "--help"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "bat_core", "--help"], capture_output=True, check=True, cwd=ROOT)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
