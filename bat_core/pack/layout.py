@@ -27,7 +27,10 @@ def _is_windows_style(path: Path) -> bool:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    # Both are normalised absolute paths: a prefix test is exact and far cheaper than scanning
+    # Path.parents, which planning does several times per reference.
+    p, r = str(path), str(root)
+    return p == r or p.startswith(r if r.endswith(os.sep) else r + os.sep)
 
 
 class PackLayout:

@@ -137,6 +137,7 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
             changes[ref.blend].append(PathChange(ref, new))
 
     missing = tuple(trace.missing())
+    changed = {id(c.reference) for cs in changes.values() for c in cs}
     remaining_absolute = [
         LintIssue(
             "absolute-path",
@@ -148,7 +149,7 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
         and not ref.packed
         and ref.location is not None
         and BlendPath(ref.stored).is_absolute
-        and not any(c.reference is ref for c in changes[ref.blend])
+        and id(ref) not in changed
     ]
     lint = tuple(lint_pack_paths(f.pack_path for f in files)) + tuple(remaining_absolute)
     return PackPlan(
