@@ -125,6 +125,7 @@ class FrameSource:
         self._cache: OrderedDict[int, bytes] = OrderedDict()
         self._dctx = zstandard.ZstdDecompressor()
         self._error = zstandard.ZstdError
+        self._content_size = zstandard.frame_content_size
 
     def _frame(self, index: int) -> bytes:
         hit = self._cache.get(index)
@@ -136,6 +137,13 @@ class FrameSource:
         if len(raw) != c_size:
             raise TruncatedBlendFileError(self._path, f"zstd frame #{index} is cut short", c_off)
         try:
+            # zstandard allocates a frame's declared content size up front, whatever
+            # max_output_size says: a damaged header could ask for exabytes.
+            declared = self._content_size(raw)
+            if declared not in (-1, d_size):
+                raise CorruptBlendFileError(
+                    self._path, f"zstd frame #{index} declares {declared} bytes, its seek table says {d_size}", c_off
+                )
             data = self._dctx.decompress(raw, max_output_size=d_size)
         except self._error as exc:
             raise CorruptBlendFileError(self._path, f"damaged zstd frame #{index} ({exc})", c_off) from exc

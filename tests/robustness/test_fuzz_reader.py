@@ -90,20 +90,25 @@ def test_damaged_content_inside_gzip_ends_cleanly(tmp_path: Path, main_layout: L
     _read_mutated(tmp_path, "reader/gzip content", payload, mutation)
 
 
+class Containers(dict[str, bytes]):
+    def __repr__(self) -> str:  # hypothesis prints fixtures of failing cases; the bytes are noise
+        return f"<compressed samples: {', '.join(sorted(self))}>"
+
+
 @pytest.fixture(scope="module")
-def containers(bpy50_samples: SampleSet, main_layout: Layout) -> dict[str, bytes]:
-    return {
-        "blender zstd": (bpy50_samples.folder / "main_zstd.blend").read_bytes(),
-        "seekable zstd, 64 KiB frames": seekable_zstd(main_layout.data),
-        "gzip": (bpy50_samples.folder / "main_gzip.blend").read_bytes(),
-    }
+def containers(bpy50_samples: SampleSet, main_layout: Layout) -> Containers:
+    return Containers(
+        {
+            "blender zstd": (bpy50_samples.folder / "main_zstd.blend").read_bytes(),
+            "seekable zstd, 64 KiB frames": seekable_zstd(main_layout.data),
+            "gzip": (bpy50_samples.folder / "main_gzip.blend").read_bytes(),
+        }
+    )
 
 
 @given(data=st.data())
 @FUZZ
-def test_damaged_compressed_streams_end_cleanly(
-    tmp_path: Path, containers: dict[str, bytes], data: st.DataObject
-) -> None:
+def test_damaged_compressed_streams_end_cleanly(tmp_path: Path, containers: Containers, data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(containers)))
     mutation = data.draw(container_mutation(containers[name]))
     _read_mutated(tmp_path, f"reader/{name} stream", mutation.apply(containers[name]), mutation)

@@ -15,7 +15,7 @@ from robustness.harness import run_case
 from samples.fixtures import SampleSet
 
 from bat_core.blendfile import FieldEdit, open_blend, write_rewritten_copy
-from bat_core.errors import BlendFileError
+from bat_core.errors import BlendFileError, CorruptBlendFileError
 from bat_core.trace import trace
 from bat_core.trace.expand import existing, is_dir, is_file, udim_files
 
@@ -124,3 +124,30 @@ def test_a_library_path_with_a_name_over_255_bytes_is_reported_not_raised(
         write_rewritten_copy(bf, patched, [FieldEdit(at, f.size, stored.ljust(f.size, b"\0"))])
     result = trace(patched)
     assert any(r.kind == "library" and r.missing for r in result.references)
+
+
+@pytest.mark.bpy
+@pytest.mark.parametrize(
+    ("patch", "what"),
+    [
+        ({4: 0xE0}, "the minimised fuzz input: one flipped bit pattern in the frame header"),
+        ({4: 0xE0, **dict(enumerate((1 << 30).to_bytes(8, "little"), start=5))}, "a frame claiming 1 GiB"),
+    ],
+)
+def test_a_zstd_frame_header_claiming_a_huge_size_is_refused_before_allocating(
+    bpy50_samples: SampleSet, tmp_path: Path, patch: dict[int, int], what: str
+) -> None:
+    # Was: python-zstandard allocates a frame's declared content size before decoding, so
+    # byte 4 of a Blender zstd file flipped to 0xE0 (an 8-byte size field over the next bytes)
+    # raised MemoryError, and a declared 1 GiB was really allocated. Found by
+    # test_damaged_compressed_streams_end_cleanly. Fixed in blendfile/source.py: the declared
+    # size must match the seek table before decompressing.
+    data = bytearray((bpy50_samples.folder / "main_zstd.blend").read_bytes())
+    for at, value in patch.items():
+        data[at] = value
+    path = tmp_path / "huge-frame.blend"
+    path.write_bytes(bytes(data))
+    assert run_case("regressions", what, lambda: open_blend(path)) == "CorruptBlendFileError"
+    with pytest.raises(CorruptBlendFileError, match="declares") as info:
+        open_blend(path)
+    assert info.value.offset == 0 and str(path) in str(info.value)
