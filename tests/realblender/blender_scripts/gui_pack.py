@@ -90,6 +90,7 @@ def on_file_menu(self: Any, context: Any) -> None:
 
 
 def on_status(self: Any, context: Any) -> None:
+    state["status_drawn_at"] = now()
     job = runner().running()
     if job is not None:
         facts["status_draws"].append([now(), round(job.view.factor, 4), job.view.stage_label, job.view.summary()])
@@ -276,7 +277,16 @@ def analyse_screenshots() -> None:
     facts["pixels"] = found
 
 
-def finished() -> None:
+def redrawn_since_the_end() -> bool:
+    """Status bar and sidebar were drawn after the job ended: the finished state is on screen."""
+    end = state["job_end"]
+    panel = facts["panel_draws"][-1][0] if facts["panel_draws"] else -1.0
+    return end is not None and state.get("status_drawn_at", -1.0) > end and panel > end
+
+
+def finished() -> float | None:
+    if not redrawn_since_the_end() and now() - (state["job_end"] or 0.0) < 10 and not state.get("giving_up"):
+        return 0.2
     for proc in pending:
         proc.wait(timeout=60)
     shoot("3_done", wait=True)
@@ -303,10 +313,12 @@ def finished() -> None:
     (WORK / "gui.json").write_text(json.dumps(facts, indent=1), encoding="utf-8")
     step("quit")
     bpy.ops.wm.quit_blender()
+    return None
 
 
 def watchdog() -> None:
     step("deadline reached: giving up")
+    state["giving_up"] = True
     finished()
 
 
