@@ -155,7 +155,11 @@ def redraw(context: Any) -> None:
         window.workspace.status_text_set_internal(None)
         for area in window.screen.areas:
             if area.type == "VIEW_3D":
-                area.tag_redraw()
+                # Only the sidebar shows our state: redrawing the whole viewport costs a frame
+                # of hundreds of milliseconds with software OpenGL, and the interface would lag.
+                for region in area.regions:
+                    if region.type == "UI":
+                        region.tag_redraw()
 
 
 def finish(op: Any, context: Any, job: Job) -> set[str]:

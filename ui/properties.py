@@ -16,11 +16,9 @@ from bpy.props import (
 
 
 def _supports_blend_relative_option() -> bool:
-    try:
-        StringProperty(options={"PATH_SUPPORTS_BLEND_RELATIVE"})
-    except TypeError:
-        return False
-    return True
+    # Probing with StringProperty(options=...) proves nothing: Blender checks the options only
+    # when the class is registered, so ask for the version that introduced the option.
+    return bpy.app.version >= (4, 5, 0)
 
 
 # Blender 4.5+ warns about '//' in path properties that do not declare this option; older

@@ -68,6 +68,11 @@ def test_batch_mode_exit_code_follows_the_outcome(installed: tuple[Path, Path], 
 
 
 @pytest.mark.skipif(not GUI, reason="BAT_REAL_BLENDER_GUI is not set")
+@pytest.mark.skipif(
+    not os.environ.get("BAT_REAL_BLENDER_GUI_MODAL"),
+    reason="timing-sensitive on software OpenGL (frames of 0.3-1.3 s against a 1.2 s job); set "
+    "BAT_REAL_BLENDER_GUI_MODAL=1 to run it. tests/realblender/test_interface.py covers the interface in CI",
+)
 def test_the_interface_follows_a_running_job_and_esc_cancels_it(installed: tuple[Path, Path]) -> None:
     work, user = installed
     run = work / "gui"

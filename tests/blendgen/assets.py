@@ -13,10 +13,16 @@ import struct
 import tempfile
 import wave
 from pathlib import Path
+from typing import Any
 
 import bpy
 
 from blendgen import blender
+
+
+def strips_of(owner: Any) -> Any:
+    """The strips collection: ``strips`` since Blender 5.0, ``sequences`` before (4.2 LTS)."""
+    return getattr(owner, "strips", None) or owner.sequences
 
 
 def png(path: Path, size: int = 4, rgba: tuple[float, float, float, float] = (0.8, 0.3, 0.1, 1.0)) -> Path:
@@ -51,7 +57,7 @@ def movie(path: Path, frames: int = 3) -> Path:
     scene = bpy.data.scenes.new(f"movie_{path.stem}")
     scene.frame_start, scene.frame_end = 1, frames
     ed = scene.sequence_editor_create()
-    strip = ed.strips.new_effect("colour", "COLOR", 1, frame_start=1, length=frames)
+    strip = strips_of(ed).new_effect("colour", "COLOR", 1, frame_start=1, length=frames)
     strip.color = (0.2, 0.6, 0.9)
     r = scene.render
     r.resolution_x = r.resolution_y = 16

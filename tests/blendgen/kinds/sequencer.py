@@ -25,19 +25,19 @@ def sequencer(rec: Recorder) -> None:
     blender.new_main(rec, "edit.blend")
     scene = bpy.context.scene
     ed = scene.sequence_editor_create()
-    ed.strips.new_image("Still", "//edit/still.png", channel=1, frame_start=1)
-    seq = ed.strips.new_image("Shot010", str(frames[0]), channel=2, frame_start=1)
+    assets.strips_of(ed).new_image("Still", "//edit/still.png", channel=1, frame_start=1)
+    seq = assets.strips_of(ed).new_image("Shot010", str(frames[0]), channel=2, frame_start=1)
     for f in frames[1:]:
         seq.elements.append(f.name)
     seq.directory = "//edit/shot010/"
-    ed.strips.new_movie("Plate", "//edit/plate.mp4", channel=3, frame_start=1)
-    ed.strips.new_sound("Music", "//edit/music.wav", channel=4, frame_start=1)
-    meta = ed.strips.new_meta("Meta", channel=5, frame_start=1)
-    inner = meta.strips.new_image("Insert", str(meta_frames[0]), channel=1, frame_start=1)
+    assets.strips_of(ed).new_movie("Plate", "//edit/plate.mp4", channel=3, frame_start=1)
+    assets.strips_of(ed).new_sound("Music", "//edit/music.wav", channel=4, frame_start=1)
+    meta = assets.strips_of(ed).new_meta("Meta", channel=5, frame_start=1)
+    inner = assets.strips_of(meta).new_image("Insert", str(meta_frames[0]), channel=1, frame_start=1)
     inner.elements.append(meta_frames[1].name)
     inner.directory = "//edit/meta/"
-    meta.strips.new_sound("Voice", "//edit/meta/voice.wav", channel=2, frame_start=1)
-    meta.strips.new_movie("InsertMovie", "//edit/meta/insert.mp4", channel=3, frame_start=1)
+    assets.strips_of(meta).new_sound("Voice", "//edit/meta/voice.wav", channel=2, frame_start=1)
+    assets.strips_of(meta).new_movie("InsertMovie", "//edit/meta/insert.mp4", channel=3, frame_start=1)
     blender.save()
     rec.decoy(extra, assets.png(folder / "shot010_preview.png"))
     rec.note(
