@@ -23,7 +23,7 @@ OUTSIDE = "_outside_project"
 
 def _is_windows_style(path: Path) -> bool:
     text = str(path)
-    return (len(text) > 2 and text[1] == ":" and text[0].isalpha()) or text.startswith("//")
+    return (len(text) >= 2 and text[1] == ":" and text[0].isalpha()) or text.startswith("//")
 
 
 def _inside(path: Path, root: Path) -> bool:

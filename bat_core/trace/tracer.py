@@ -131,7 +131,7 @@ class _Tracer:
             blends=tuple(p for p in self.order if self.open[p].temp is None),
             references=tuple(self.references),
             missing_datablocks=tuple(self.missing_blocks),
-            problems=tuple(why for p, why in self.failed.items() if p != main and p.exists()),
+            problems=tuple(why for p, why in self.failed.items() if p != main and expand.is_file(p)),
         )
         return result
 
@@ -225,7 +225,7 @@ class _Tracer:
         if found.packed:
             pass
         elif found.anchor_only:
-            missing = not resolved.is_dir()
+            missing = not expand.is_dir(resolved)
         elif found.expansion is Expansion.FILE:
             files = expand.existing(resolved)
             missing = not files
@@ -236,11 +236,11 @@ class _Tracer:
             files, absent = expand.udim_files(resolved, found.tiles)
             missing = bool(absent) or not files
         elif found.expansion is Expansion.DIRECTORY:
-            files = expand.directory_files(resolved) if resolved.is_dir() else ()
-            missing = not resolved.is_dir()
+            files = expand.directory_files(resolved) if expand.is_dir(resolved) else ()
+            missing = not expand.is_dir(resolved)
         elif found.expansion is Expansion.FILE_LIST:
             listed = tuple(normalize(resolved / os.fsdecode(n)) for n in found.names)
-            files = tuple(p for p in listed if p.is_file())
+            files = tuple(p for p in listed if expand.is_file(p))
             missing = len(files) != len(listed)
         elif found.expansion is Expansion.POINT_CACHE:
             files = expand.point_cache_files(resolved, found.cache_prefix, found.cache_index)

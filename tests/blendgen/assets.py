@@ -22,7 +22,8 @@ from blendgen import blender
 
 def strips_of(owner: Any) -> Any:
     """The strips collection: ``strips`` since Blender 5.0, ``sequences`` before (4.2 LTS)."""
-    return getattr(owner, "strips", None) or owner.sequences
+    # An empty collection is falsy, so test for the attribute rather than its value.
+    return owner.strips if hasattr(owner, "strips") else owner.sequences
 
 
 def png(path: Path, size: int = 4, rgba: tuple[float, float, float, float] = (0.8, 0.3, 0.1, 1.0)) -> Path:

@@ -8,7 +8,6 @@ transfer). Every planned pack path must pass the transfer layer's own safety che
 
 from __future__ import annotations
 
-import errno
 import itertools
 import shutil
 import zipfile
@@ -119,10 +118,9 @@ def known_gap(exc: BaseException) -> str | None:
 
     Counted rather than failed so that the fuzz run keeps looking for new ones.
     """
-    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-        return "tracer.py Path.exists()/is_dir() on a name over 255 bytes"
-    if isinstance(exc, ValueError) and "mix absolute and relative" in str(exc):
-        return "pack/layout.py bare Windows drive"
+    # Both gaps found so far (names over 255 bytes in the tracer, a bare Windows drive in the
+    # pack layout) are fixed and pinned in test_regressions.py; new ones are added here.
+    del exc
     return None
 
 

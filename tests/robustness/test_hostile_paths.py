@@ -75,14 +75,7 @@ def _check_expectation(case: Case, world: Path, outcome: PackResult | BatError, 
         assert traced.missing() or traced.problems, f"{case.name}: the unreadable library went unreported"
 
 
-# Known gaps, kept visible: strict, so a fix makes these fail until the mark is removed.
-_TRACER_GAP = pytest.mark.xfail(
-    raises=OSError,
-    strict=True,
-    reason="bat_core/trace/tracer.py calls Path.exists()/is_dir() on stored paths; a name over 255 bytes "
-    "raises ENAMETOOLONG (use trace.expand.is_file/is_dir there)",
-)
-CASES = [pytest.param(c, marks=_TRACER_GAP) if c.name == "library_over_long_name" else c for c in ALL_CASES]
+CASES = ALL_CASES
 # A ZIP entry name must be text: a file name that is not valid UTF-8 cannot be stored, and the
 # pack stops with an error naming the file instead of writing a ZIP that lacks it.
 ZIP_REFUSES = {"invalid_utf8"}

@@ -80,12 +80,6 @@ def test_an_image_path_with_a_name_over_255_bytes_is_traced_as_missing(
 
 
 @pytest.mark.bpy
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="bat_core/pack/layout.py: _is_windows_style needs len(text) >= 2, not > 2; a bare drive 'C:\\\\' "
-    "resolves to Path('C:'), is taken for a local relative path, and os.path.commonpath raises",
-)
 @pytest.mark.parametrize("stored", [b"C:\\", b"c:/"])
 def test_a_bare_windows_drive_as_image_path_plans_a_pack(
     bpy50_samples: SampleSet, tmp_path: Path, stored: bytes
@@ -106,12 +100,6 @@ def test_a_bare_windows_drive_as_image_path_plans_a_pack(
 
 
 @pytest.mark.bpy
-@pytest.mark.xfail(
-    raises=OSError,
-    strict=True,
-    reason="bat_core/trace/tracer.py calls Path.exists() on a library path that failed to open; a name over "
-    "255 bytes raises ENAMETOOLONG (trace.expand.is_file/is_dir are the tolerant versions)",
-)
 def test_a_library_path_with_a_name_over_255_bytes_is_reported_not_raised(
     bpy50_samples: SampleSet, tmp_path: Path
 ) -> None:
