@@ -74,7 +74,10 @@ def blob_path(server: ShamanServer, data: bytes) -> Path:
 
 
 def files_under(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if not p.is_dir())
+    # os.walk, not rglob: the server prunes empty folders while we look, and a folder that
+    # vanishes between listing and entering must not fail the test.
+    found = [Path(root) / name for root, _dirs, names in os.walk(directory) for name in names]
+    return sorted(found)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:

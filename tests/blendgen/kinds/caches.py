@@ -5,6 +5,7 @@ OpenVDB volumes and ocean bakes."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,16 @@ def ocean(rec: Recorder) -> None:
         bpy.ops.object.ocean_bake(modifier=mod.name)
     blender.save()
     cache = rec.root / "ocean_cache"
+    # The bake runs as a background job: wait until the last frame is written and the folder
+    # stops changing, or a loaded machine records only some of the frames.
+    deadline = time.monotonic() + 120
+    previous: list[Path] = []
+    while time.monotonic() < deadline:
+        files = sorted(p for p in cache.rglob("*") if p.is_file())
+        if files == previous and (cache / f"disp_{mod.frame_end:04d}.exr").is_file():
+            break
+        previous = files
+        time.sleep(0.5)
     files = sorted(p for p in cache.rglob("*") if p.is_file())
     if not files:
         raise AssertionError("ocean bake wrote nothing")
