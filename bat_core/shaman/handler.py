@@ -9,6 +9,7 @@ sends the ``Error`` schema.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
@@ -194,6 +195,16 @@ class ShamanRequestHandler(BaseHTTPRequestHandler):
         except (ClientGoneError, TimeoutError, ConnectionError) as exc:
             log.info("client %s went away during %s %s: %s", self.address_string(), method, self.path, exc)
             self.close_connection = True
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                log.exception("unexpected error in %s %s", method, self.path)
+                self.close_connection = True
+                self._send_error(HttpError(500, f"unexpected error: {exc}"))
+                return
+            # A full disk is the operator's to fix, not a reason for clients to retry: 507.
+            log.error("storage full during %s %s: %s", method, self.path, exc)
+            self.close_connection = True
+            self._send_error(HttpError(507, "the server's storage is full"))
         except Exception as exc:  # a bug or an I/O failure: answer, never hang the client
             log.exception("unexpected error in %s %s", method, self.path)
             self.close_connection = True

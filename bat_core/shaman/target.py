@@ -329,6 +329,12 @@ class ShamanTarget:
             except ShamanUnavailableError as exc:
                 reason = str(exc)
             except ServerAnswerError as exc:
+                if exc.status == 507:
+                    # Insufficient Storage: retrying cannot help until someone frees space.
+                    raise ShamanError(
+                        f"{self.describe()}: the server's storage is full while receiving {pack_path!r}; "
+                        "free space on the server and send again"
+                    ) from None
                 if exc.status < 500:
                     if exc.status == 400 and pack_file.size == 0:
                         raise ShamanError(

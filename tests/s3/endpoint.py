@@ -44,6 +44,12 @@ class S3Server:
     def throttle(self, count: int) -> None:
         requests.post(f"{self.endpoint_url}/__bat/throttle", params={"count": count}, timeout=10).raise_for_status()
 
+    def fail_next(self, count: int, code: str = "ExpiredToken", status: str = "400 Bad Request") -> None:
+        """The next `count` S3 requests answer with this S3 error code."""
+        requests.post(
+            f"{self.endpoint_url}/__bat/fail", params={"count": count, "code": code, "status": status}, timeout=10
+        ).raise_for_status()
+
     def uploaded_bytes(self) -> int:
         """Request-body bytes the server received in PUT and POST requests since the last reset."""
         body = self.stats()["body_bytes"]

@@ -62,6 +62,7 @@ class Front:
         self._requests: Counter[str] = Counter()
         self._body_bytes: Counter[str] = Counter()
         self._throttle = 0
+        self._fail: tuple[int, str, bytes] = (0, "", b"")  # count, HTTP status line, S3 error body
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -73,6 +74,9 @@ class Front:
             throttled = self._throttle > 0
             if throttled:
                 self._throttle -= 1
+            failing, fail_status, fail_body = self._fail
+            if failing > 0 and not throttled:
+                self._fail = (failing - 1, fail_status, fail_body)
 
         def add(n: int) -> None:
             with self._lock:
@@ -86,6 +90,12 @@ class Front:
                 environ["wsgi.input"].read(length)
             start_response("503 Slow Down", [("Content-Type", "application/xml")])
             return [_SLOW_DOWN]
+        if failing > 0:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            if length:
+                environ["wsgi.input"].read(length)
+            start_response(fail_status, [("Content-Type", "application/xml")])
+            return [fail_body]
         return self._app(environ, start_response)
 
     def _control(self, path: str, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -96,6 +106,19 @@ class Front:
                 self._requests.clear()
                 self._body_bytes.clear()
                 body = {}
+            elif path == "/__bat/fail":
+                # The next N S3 requests answer with an S3 error, e.g. ExpiredToken (400), as a
+                # real endpoint does when temporary credentials run out in the middle of a pack.
+                query = parse_qs(environ.get("QUERY_STRING", ""))
+                code = query.get("code", ["ExpiredToken"])[0]
+                status = query.get("status", ["400 Bad Request"])[0]
+                error = (
+                    '<?xml version="1.0" encoding="UTF-8"?>\n'
+                    f"<Error><Code>{code}</Code><Message>injected by the test server</Message>"
+                    "<RequestId>bat-test</RequestId></Error>"
+                )
+                self._fail = (int(query.get("count", ["0"])[0]), status, error.encode())
+                body = {"fail": self._fail[0]}
             elif path == "/__bat/throttle":
                 query = parse_qs(environ.get("QUERY_STRING", ""))
                 self._throttle = int(query.get("count", ["0"])[0])
