@@ -86,15 +86,18 @@ def test_concurrent_packs_to_one_shaman_server(productions: dict[str, Production
         results = _run_all(jobs)
         total = sum(r.bytes_total for r in results)
         assert server.stats.upload_bytes_received <= 1.25 * total
+    verified = 0
     for result in results:
         checkout = tmp_path / "storage" / "jobs" / str(result.checkout_path)
-        _check_sources(result, lambda p, c=checkout: (c / p).read_bytes())
+        verified += _check_sources(result, lambda p, c=checkout: (c / p).read_bytes())
     blobs = list((tmp_path / "storage" / "file-store" / "stored").rglob("*.blob"))
     assert blobs
     for blob in blobs:
         # file-store/stored/<sha[0:2]>/<sha[2:]>/<size>.blob
         sha = blob.parent.parent.name + blob.parent.name
         assert _sha(blob) == sha and blob.stat().st_size == int(blob.stem), blob
+        verified += blob.stat().st_size
+    print(f"shaman: {len(blobs)} blobs and {len(results)} checkouts, {verified} bytes verified by SHA-256")
 
 
 def test_concurrent_packs_to_one_s3_bucket(
@@ -123,3 +126,4 @@ def test_concurrent_packs_to_one_s3_bucket(
             head = client.head_object(Bucket=bucket, Key=f"{prefix}/{entry['pack_path']}")
             assert head["ContentLength"] == entry["bytes"]
     assert verified > 0
+    print(f"s3: {len(results)} packs, {verified} bytes verified by SHA-256")
