@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from blendgen.production import Production
+from transfer.helpers import mounted_tmpfs
 
 from bat_core.api import PackOptions, pack
 from bat_core.errors import BatError
@@ -21,23 +21,8 @@ from bat_core.shaman.server import ShamanServer
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 160 KB tmpfs (needs root): smaller than the production, larger than its first files."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    try:
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount_point)],
-            check=False,
-            capture_output=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"cannot mount a tmpfs: {exc}")
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with mounted_tmpfs(tmp_path / "small", "160k") as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False, capture_output=True, timeout=10)
 
 
 def test_a_full_server_disk_ends_in_a_clear_error_and_no_checkout(
