@@ -81,6 +81,7 @@ class BlockTable(Sequence[BlockHeader]):
         self.sizes = sizes
         self.offsets = offsets
         self.codes = codes
+        self.olds = olds
         self.header_size = header.block_header_size
         self._full = struct.Struct(header.byte_order + header.block_layout.value)
         self._code_int = struct.Struct(header.byte_order + "I")

@@ -9,6 +9,7 @@ Note that files store DNA's *original* names (e.g. ``Image.name`` for what Pytho
 
 from __future__ import annotations
 
+import hashlib
 import re
 import struct
 import sys
@@ -98,6 +99,8 @@ class SDNA:
         struct_decls: list[tuple[int, int, int]],
         field_table: array[int],
         pointer_size: int,
+        built: dict[int, Struct] | None = None,
+        derived: dict[object, object] | None = None,
     ) -> None:
         self._path = path
         self._file_offset = file_offset
@@ -107,7 +110,10 @@ class SDNA:
         self._decls = struct_decls  # (type index, start, end) of its (type, name) pairs in field_table
         self._field_table = field_table
         self._pointer_size = pointer_size
-        self._built: dict[int, Struct] = {}
+        self._built: dict[int, Struct] = {} if built is None else built
+        # Caches other modules derive from the layouts (the tracer's pointer plans); shared, like
+        # the layouts, by every file whose catalogue is byte-identical.
+        self.derived: dict[object, object] = {} if derived is None else derived
         self._index_by_name: dict[str, int] = {}
         for index, (type_index, _, _) in enumerate(struct_decls):
             self._index_by_name.setdefault(types[type_index], index)
@@ -210,8 +216,47 @@ class _Cursor:
         return [p.decode("latin-1") for p in parts]
 
 
+@dataclass
+class _Parsed:
+    names: list[str]
+    types: list[str]
+    type_sizes: tuple[int, ...]
+    decls: list[tuple[int, int, int]]
+    shorts: array[int]
+    built: dict[int, Struct] = field(default_factory=dict)
+    derived: dict[object, object] = field(default_factory=dict)
+
+
+# Every library of a production is usually saved by one Blender version, so the same catalogue
+# comes again and again: it is parsed, and its layouts built, once per process.
+_PARSED: dict[tuple[bytes, str, int], _Parsed] = {}
+_PARSED_KEEP = 8
+
+
 def parse_sdna(path: Path, data: bytes, file_offset: int, byte_order: str, pointer_size: int) -> SDNA:
     """Decode the DNA1 block's payload. ``file_offset`` is where it starts, for error messages."""
+    key = (hashlib.blake2b(data, digest_size=16).digest(), byte_order, pointer_size)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _parse(path, data, file_offset, byte_order)
+        if len(_PARSED) >= _PARSED_KEEP:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[key] = parsed
+    return SDNA(
+        path,
+        file_offset,
+        parsed.names,
+        parsed.types,
+        parsed.type_sizes,
+        parsed.decls,
+        parsed.shorts,
+        pointer_size,
+        parsed.built,
+        parsed.derived,
+    )
+
+
+def _parse(path: Path, data: bytes, file_offset: int, byte_order: str) -> _Parsed:
     cur = _Cursor(path, data, file_offset, byte_order)
     cur.expect(b"SDNA")
     cur.expect(b"NAME")
@@ -250,7 +295,7 @@ def parse_sdna(path: Path, data: bytes, file_offset: int, byte_order: str, point
             raise TruncatedBlendFileError(path, "SDNA ends inside the struct table", file_offset + cur.pos + 2 * at)
         decls.append((type_index, at + 2, end))
         at = end
-    return SDNA(path, file_offset, names, types, type_sizes, decls, shorts, pointer_size)
+    return _Parsed(names, types, tuple(type_sizes), decls, shorts)
 
 
 def _layout_fields(

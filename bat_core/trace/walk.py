@@ -13,8 +13,9 @@ datablocks of a type), runtime back-pointers, and the library pointer itself.
 from __future__ import annotations
 
 import struct
+from bisect import bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..blendfile import BlendFile, Struct
 from ..blendfile.source import MemorySource
@@ -45,9 +46,21 @@ SKIPPED_POINTERS: frozenset[tuple[str, str]] = frozenset(
         ("Strip", "scene_sound"),
     }
 )
-SKIPPED_LISTBASES: frozenset[tuple[str, str]] = frozenset({("Collection", "parents")})
+# Untyped (void) pointers that always hold data, never a datablock: not worth reading.
+DATA_ONLY_POINTERS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("bNodeSocket", "default_value"),
+        ("bNodeSocket", "storage"),
+        ("bNode", "storage"),
+        ("bNodeStack", "data"),
+        ("AttributeArray", "data"),
+        ("Attribute", "data"),
+        ("CustomDataLayer", "data"),
+    }
+)
 RAW_DATA_STRUCT = 0  # blocks of plain arrays (and, in old files, anything written raw)
-READ_AHEAD = 16 << 10  # bytes read at once when walking a file that is not held in memory
+# Structs whose pointers say nothing about what is used: a collection's parents point back up.
+SKIPPED_STRUCTS: frozenset[str] = frozenset({"CollectionParent"})
 
 
 @dataclass(frozen=True)
@@ -56,35 +69,64 @@ class PointerSlot:
     depth: int  # 1: points at a struct; 2: points at an array of pointers
 
 
-def _pointer_slots(file: BlendFile, s: Struct, cache: dict[int, tuple[PointerSlot, ...]]) -> tuple[PointerSlot, ...]:
-    """Offsets of every pointer in a struct, nested (embedded) structs and arrays included."""
+def _is_id_struct(file: BlendFile, type_name: str) -> bool:
+    """Whether a struct is a datablock: its first field is the embedded ``ID id``."""
+    s = file.sdna.struct(type_name)
+    return s is not None and bool(s.fields) and s.fields[0].type_name == "ID" and not s.fields[0].pointer_depth
+
+
+def _id_pointer_slots(
+    file: BlendFile, s: Struct, cache: dict[int, tuple[PointerSlot, ...]], id_types: dict[str, bool]
+) -> tuple[PointerSlot, ...]:
+    """Offsets of every pointer in a struct (nested structs and arrays included) that can hold
+    the address of a datablock: typed as an ID struct, as ``ID``, or untyped (``void``).
+
+    The walk sweeps all of a datablock's data blocks anyway, so pointers typed as data
+    (``bNodeSocket *next``) never need reading: only the ones that may lead to another ID.
+    """
     hit = cache.get(s.index)
     if hit is not None:
         return hit
     cache[s.index] = ()  # guards against malformed self-embedding structs
     slots: list[PointerSlot] = []
     for f in s.fields:
-        if f.is_function_pointer or (s.name, f.name) in SKIPPED_POINTERS or f.name.startswith("_pad"):
+        if f.is_function_pointer or f.name.startswith("_pad") or f.name == "runtime":
             continue
-        if f.name == "runtime":
+        if (s.name, f.name) in SKIPPED_POINTERS or (s.name, f.name) in DATA_ONLY_POINTERS:
             continue
         if f.pointer_depth:
-            per = file.pointer_size
-            for i in range(f.count):
-                slots.append(PointerSlot(f.offset + i * per, min(f.pointer_depth, 2)))
+            may_be_id = id_types.get(f.type_name)
+            if may_be_id is None:
+                may_be_id = f.type_name in ("ID", "void") or _is_id_struct(file, f.type_name)
+                id_types[f.type_name] = may_be_id
+            if may_be_id:
+                per = file.pointer_size
+                slots.extend(PointerSlot(f.offset + i * per, min(f.pointer_depth, 2)) for i in range(f.count))
             continue
+        if f.type_name == "ListBase":
+            continue  # lists in DNA link data structs, never datablocks
         nested = file.sdna.struct(f.type_name)
         if nested is None or nested.size == 0:
             continue
-        if (s.name, f.name) in SKIPPED_LISTBASES:
-            continue
-        inner = _pointer_slots(file, nested, cache)
+        inner = _id_pointer_slots(file, nested, cache, id_types)
         for i in range(f.count):
             base = f.offset + i * nested.size
             slots.extend(PointerSlot(base + p.offset, p.depth) for p in inner)
     result = tuple(slots)
     cache[s.index] = result
     return result
+
+
+Plan = tuple[bool, struct.Struct | None, tuple[int, ...], int]  # wanted, pointer format, ** offsets, size
+
+
+@dataclass
+class _Plans:
+    slots: dict[int, tuple[PointerSlot, ...]] = field(default_factory=dict)
+    layouts: dict[int, tuple[struct.Struct | None, tuple[int, ...]]] = field(default_factory=dict)
+    wanted: dict[int, bool] = field(default_factory=dict)
+    plans: dict[int, Plan | None] = field(default_factory=dict)
+    id_types: dict[str, bool] = field(default_factory=dict)
 
 
 class Walker:
@@ -98,11 +140,19 @@ class Walker:
         self.file = file
         self.visited: set[int] = set()
         self.placeholders: list[int] = []  # indices of ID blocks linked from libraries, reached
-        self._slots: dict[int, tuple[PointerSlot, ...]] = {}
-        self._layouts: dict[int, tuple[struct.Struct | None, tuple[int, ...]]] = {}
         self._wanted_names = wanted_structs
-        self._wanted: dict[int, bool] = {}
-        self._plans: dict[int, tuple[bool, struct.Struct | None, tuple[int, ...], int] | None] = {}
+        # What the plans derive from (layouts, pointer size, byte order) is the catalogue's, so
+        # files with an identical catalogue share them.
+        shared = file.sdna.derived.get(("walker plans", wanted_structs))
+        if not isinstance(shared, _Plans):
+            shared = _Plans()
+            file.sdna.derived[("walker plans", wanted_structs)] = shared
+        self._slots = shared.slots
+        self._layouts = shared.layouts
+        self._wanted = shared.wanted
+        self._plans = shared.plans
+        self._id_types = shared.id_types
+        self._id_map: tuple[dict[int, int], list[int]] | None = None
         order = file.header.byte_order
         self._pointer = struct.Struct(order + ("Q" if file.pointer_size == 8 else "I"))
         self._pointer_char = "Q" if file.pointer_size == 8 else "I"
@@ -121,9 +171,16 @@ class Walker:
             self._wanted[sdna_index] = hit
         return hit
 
-    def _pointers_in(self, index: int) -> list[int]:
-        """The non-NULL pointers stored in a raw block that is an array of pointers (e.g. Material **mat)."""
+    def _pointers_in(self, address: int, first: int, end: int) -> list[int]:
+        """The non-NULL pointers stored in the raw block at ``address`` (an array of pointers such
+        as ``Material **mat``), looked up among blocks first..end-1 (where the owner wrote it) first."""
         table = self.file.blocks
+        olds = table.olds
+        index = next((i for i in range(first, end) if olds[i] == address), None)
+        if index is None:
+            index = table.address_map().get(address)
+            if index is None:
+                return []
         size = table.sizes[index]
         psize = self.file.pointer_size
         raw = self.file.source.read(table.offsets[index] + table.header_size, size // psize * psize)
@@ -136,7 +193,7 @@ class Walker:
         if hit is not None:
             return hit
         s = self.file.sdna.struct_at(sdna_index)
-        slots = _pointer_slots(self.file, s, self._slots)
+        slots = _id_pointer_slots(self.file, s, self._slots, self._id_types)
         direct = sorted({slot.offset for slot in slots if slot.depth == 1})
         arrays = tuple(sorted({slot.offset for slot in slots if slot.depth == 2}))
         compiled: struct.Struct | None = None
@@ -165,7 +222,11 @@ class Walker:
         except KeyError:
             pass
         plan: tuple[bool, struct.Struct | None, tuple[int, ...], int] | None = None
-        if sdna_index != RAW_DATA_STRUCT and 0 <= sdna_index < len(self.file.sdna):
+        if (
+            sdna_index != RAW_DATA_STRUCT
+            and 0 <= sdna_index < len(self.file.sdna)
+            and self.file.sdna.struct_at(sdna_index).name not in SKIPPED_STRUCTS
+        ):
             compiled, arrays = self._layout(sdna_index)
             size = self.file.sdna.struct_at(sdna_index).size
             wanted = self._is_wanted(sdna_index)
@@ -202,7 +263,15 @@ class Walker:
                 yield index, owner
 
     def walk(self, roots: list[int]) -> Iterator[tuple[int, int]]:
-        """Yield (block index, owning ID block index) for every reachable block of a wanted struct."""
+        """Yield (block index, owning ID block index) for every block of a wanted struct in the
+        datablocks reachable from ``roots`` (ID block indices).
+
+        Blender writes each ID's data blocks right after the ID block and before the next one,
+        so a datablock is swept as one contiguous run of blocks: every pointer stored in the run
+        is read at once, and only those landing on another ID block are followed. Pointers
+        between data blocks never need chasing one by one, which made the old block-by-block
+        walk the tracer's hot loop.
+        """
         file = self.file
         table = file.blocks
         codes, sdnas, sizes, offsets = table.codes, table.sdna_indices, table.sizes, table.offsets
@@ -210,71 +279,68 @@ class Walker:
         source = file.source
         whole = memoryview(source.read(0, source.size)) if isinstance(source, MemorySource) else None
         read = source.read
-        find = table.address_map().get
+        id_at, id_starts = self._id_blocks()
         unpack = self._pointer.unpack_from
         visited = self.visited
-        id_codes = self._id_codes
         plans = self._plans
         placeholder_code, library_code = self._placeholder_code, self._library_code
-        stack: list[tuple[int, int]] = [(r, r) for r in reversed(roots)]
-        ahead_start, ahead_end, ahead = 0, 0, memoryview(b"")
-        while stack:
-            index, owner = stack.pop()
-            if index in visited:
+        queue = list(reversed(roots))
+        while queue:
+            root = queue.pop()
+            if root in visited:
                 continue
-            visited.add(index)
-            code = codes[index]
+            visited.add(root)
+            code = codes[root]
             if code == placeholder_code:
-                self.placeholders.append(index)
+                self.placeholders.append(root)
                 continue
             if code == library_code:
                 continue
-            sdna_index = sdnas[index]
-            plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
-            if plan is None:
-                continue
-            wanted, compiled, arrays, struct_size = plan
-            if wanted:
-                yield index, owner
-            if compiled is None and not arrays:
-                continue
-            size = sizes[index]
-            usable = size - size % struct_size
-            if not usable:
-                continue
-            start = offsets[index] + header_size
-            if whole is not None:
-                data = whole[start : start + usable]
-            else:
-                # Neighbouring blocks (a node's sockets) are mostly walked one after another:
-                # one read ahead serves many of them instead of a system call each.
-                if not (ahead_start <= start and start + usable <= ahead_end):
-                    ahead_start = start
-                    ahead = memoryview(read(start, max(usable, READ_AHEAD)))
-                    ahead_end = start + len(ahead)
-                data = ahead[start - ahead_start : start - ahead_start + usable]
-            if len(data) != usable:
-                continue
-            targets: list[int] = []
-            if compiled is not None:
-                for values in compiled.iter_unpack(data):
-                    targets.extend(filter(None, values))
-            for base in range(0, usable, struct_size) if arrays else ():
-                for offset in arrays:
-                    (address,) = unpack(data, base + offset)
-                    array_index = find(address) if address else None
-                    if array_index is not None:
-                        targets.extend(self._pointers_in(array_index))
-            for address in reversed(targets):
-                target = find(address)
-                if target is None or target in visited:
+            end = id_starts[bisect_right(id_starts, root)] if root < id_starts[-1] else len(table)
+            addresses: set[int] = set()
+            run_start = offsets[root]
+            # One read for the whole run: its blocks are adjacent in the file.
+            run_size = offsets[end - 1] + header_size + max(sizes[end - 1], 0) - run_start
+            run = whole if whole is not None else memoryview(read(run_start, run_size))
+            base = 0 if whole is not None else run_start
+            for index in range(root, end):
+                sdna_index = sdnas[index]
+                plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
+                if plan is None:
                     continue
-                if codes[target] in id_codes:
-                    stack.append((target, target))
+                wanted, compiled, arrays, struct_size = plan
+                if wanted:
+                    yield index, root
+                size = sizes[index]
+                usable = size - size % struct_size
+                if not usable:
                     continue
-                target_sdna = sdnas[target]
-                target_plan = plans[target_sdna] if target_sdna in plans else self._plan(target_sdna)
-                if target_plan is None:
-                    visited.add(target)  # plain data (a float socket value, a vertex array): nothing to find
-                else:
-                    stack.append((target, owner))
+                start = offsets[index] + header_size - base
+                data = run[start : start + usable]
+                if len(data) != usable:
+                    continue
+                if compiled is not None:
+                    for values in compiled.iter_unpack(data):
+                        addresses.update(values)
+                for at in range(0, usable, struct_size) if arrays else ():
+                    for offset in arrays:
+                        (address,) = unpack(data, at + offset)
+                        if address:
+                            addresses.update(self._pointers_in(address, root, end))
+            addresses.discard(0)
+            for address in addresses & id_at.keys():
+                target = id_at[address]
+                if target not in visited:
+                    queue.append(target)
+
+    def _id_blocks(self) -> tuple[dict[int, int], list[int]]:
+        """Old address -> index of every ID block (placeholders and libraries included), and the
+        sorted indices where datablocks start (the end of the previous one's run)."""
+        if self._id_map is None:
+            table = self.file.blocks
+            olds = table.olds
+            ids = table.id_indices()
+            # DNA1 and ENDB, written after the last datablock, end its run.
+            ends = table.indices_with_code(b"DNA1") + table.indices_with_code(b"ENDB")
+            self._id_map = ({olds[i]: i for i in ids if olds[i]}, sorted({*ids, *ends}) or [len(table)])
+        return self._id_map

@@ -10,6 +10,7 @@ import pytest
 from samples.fixtures import SampleSet, bpy42_samples
 
 from bat_core.blendfile import BlendFile, Compression, open_blend
+from bat_core.blendfile import sdna as sdna_module
 
 VARIANTS = {
     "main.blend": Compression.NONE,
@@ -129,6 +130,8 @@ def test_library_file_is_read_too(samples: SampleSet) -> None:
 
 
 def test_opening_does_not_decode_struct_data(samples: SampleSet) -> None:
+    # Layouts are shared by files with the same catalogue; forget those earlier tests built.
+    sdna_module._PARSED.clear()
     with open_blend(samples.folder / "main.blend") as bf:
         assert bf._resolved == {}
         assert bf.sdna._built == {}
@@ -141,3 +144,11 @@ def test_sdna_sizes_are_consistent(samples: SampleSet) -> None:
             assert sum(f.size for f in s.fields) == s.size
         assert bf.sdna.struct("ID") is not None
         assert bf.sdna.struct("NoSuchStruct") is None
+
+
+def test_files_with_one_catalogue_share_layouts_but_name_their_own_file(samples: SampleSet) -> None:
+    main, lib = samples.folder / "main.blend", samples.folder / "lib.blend"
+    with open_blend(main) as first, open_blend(lib) as second:
+        assert first.sdna.struct("Object") is second.sdna.struct("Object")
+        # A catalogue shared for speed must not make errors name the other file.
+        assert first.sdna._path == main and second.sdna._path == lib
