@@ -9,7 +9,7 @@ a BlendFileError instead of reading garbage or allocating wildly.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -131,6 +131,23 @@ class BlendFile:
     def id_blocks(self) -> Iterator[BlockHeader]:
         blocks = self.blocks
         return (blocks[i] for i in blocks.id_indices())
+
+    def id_names(self, indices: Sequence[int]) -> list[bytes]:
+        """The names (code included, e.g. b"OBCube") of the ID blocks at these indices, read
+        straight from the ``ID`` struct each datablock starts with: no view per block."""
+        id_struct = self.sdna.struct("ID")
+        if id_struct is None:
+            raise FieldError(f"{self.path}: no struct 'ID' in this file's SDNA")
+        name = self.resolve(id_struct, "name")
+        at, size = name.offset, name.field.size
+        table = self.blocks
+        offsets, header_size, read = table.offsets, table.header_size, self.source.read
+        names: list[bytes] = []
+        for index in indices:
+            raw = read(offsets[index] + header_size + at, size)
+            end = raw.find(b"\0")
+            names.append(raw if end < 0 else raw[:end])
+        return names
 
     def struct_of(self, block: BlockHeader) -> Struct:
         if not 0 <= block.sdna_index < len(self.sdna):

@@ -84,12 +84,11 @@ class _Tracer:
                 temp.unlink(missing_ok=True)
             self.failed[path] = str(exc)
             return None
+        table = bf.blocks
+        local = [i for i in table.id_indices() if table.code_of(i) not in (b"ID\0\0", b"LI\0\0")]
         by_name: dict[bytes, int] = {}
-        for index in bf.blocks.id_indices():
-            block = bf.blocks[index]
-            if block.code in (b"ID\0\0", b"LI\0\0"):
-                continue
-            by_name.setdefault(bf.view(block).id_name(), index)
+        for index, name in zip(local, bf.id_names(local), strict=True):
+            by_name.setdefault(name, index)
         state = _Open(path, bf, Walker(bf, WANTED_STRUCTS), by_name, temp=temp)
         self.open[path] = state
         self.order.append(path)

@@ -16,6 +16,7 @@ import struct
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress
 
 from ..blendfile import BlendFile, Struct
 from ..blendfile.source import MemorySource
@@ -59,6 +60,8 @@ DATA_ONLY_POINTERS: frozenset[tuple[str, str]] = frozenset(
     }
 )
 RAW_DATA_STRUCT = 0  # blocks of plain arrays (and, in old files, anything written raw)
+RUN_READ_LIMIT = 1 << 20  # a datablock's blocks are read at once up to this many bytes
+
 # Structs whose pointers say nothing about what is used: a collection's parents point back up.
 SKIPPED_STRUCTS: frozenset[str] = frozenset({"CollectionParent"})
 
@@ -152,6 +155,7 @@ class Walker:
         self._wanted = shared.wanted
         self._plans = shared.plans
         self._id_types = shared.id_types
+        self._mask: bytes | None = None
         self._id_map: tuple[dict[int, int], list[int]] | None = None
         order = file.header.byte_order
         self._pointer = struct.Struct(order + ("Q" if file.pointer_size == 8 else "I"))
@@ -171,19 +175,23 @@ class Walker:
             self._wanted[sdna_index] = hit
         return hit
 
-    def _pointers_in(self, address: int, first: int, end: int) -> list[int]:
+    def _pointers_in(self, address: int, first: int, end: int, run: memoryview | None, base: int) -> list[int]:
         """The non-NULL pointers stored in the raw block at ``address`` (an array of pointers such
-        as ``Material **mat``), looked up among blocks first..end-1 (where the owner wrote it) first."""
+        as ``Material **mat``), looked up among blocks first..end-1 (where the owner wrote it) first;
+        ``run`` holds those blocks' bytes from file offset ``base`` when it is not None."""
         table = self.file.blocks
-        olds = table.olds
-        index = next((i for i in range(first, end) if olds[i] == address), None)
-        if index is None:
-            index = table.address_map().get(address)
-            if index is None:
+        try:
+            index = table.olds.index(address, first, end)
+        except ValueError:
+            run = None
+            found = table.address_map().get(address)
+            if found is None:
                 return []
-        size = table.sizes[index]
+            index = found
         psize = self.file.pointer_size
-        raw = self.file.source.read(table.offsets[index] + table.header_size, size // psize * psize)
+        usable = table.sizes[index] // psize * psize
+        start = table.offsets[index] + table.header_size
+        raw = run[start - base : start - base + usable] if run is not None else self.file.source.read(start, usable)
         return [a for a in struct.unpack(f"{self._order}{len(raw) // psize}{self._pointer_char}", raw) if a]
 
     def _layout(self, sdna_index: int) -> tuple[struct.Struct | None, tuple[int, ...]]:
@@ -285,6 +293,7 @@ class Walker:
         plans = self._plans
         placeholder_code, library_code = self._placeholder_code, self._library_code
         queue = list(reversed(roots))
+        mask = self._plan_mask()
         while queue:
             root = queue.pop()
             if root in visited:
@@ -299,11 +308,15 @@ class Walker:
             end = id_starts[bisect_right(id_starts, root)] if root < id_starts[-1] else len(table)
             addresses: set[int] = set()
             run_start = offsets[root]
-            # One read for the whole run: its blocks are adjacent in the file.
             run_size = offsets[end - 1] + header_size + max(sizes[end - 1], 0) - run_start
-            run = whole if whole is not None else memoryview(read(run_start, run_size))
-            base = 0 if whole is not None else run_start
-            for index in range(root, end):
+            if whole is not None:
+                run, base = whole, 0
+            elif run_size <= RUN_READ_LIMIT:
+                # One read for the whole run: its blocks are adjacent in the file.
+                run, base = memoryview(read(run_start, run_size)), run_start
+            else:
+                run, base = None, 0  # big raw arrays (a dense mesh): read only the structs
+            for index in compress(range(root, end), mask[root:end]):
                 sdna_index = sdnas[index]
                 plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
                 if plan is None:
@@ -316,7 +329,7 @@ class Walker:
                 if not usable:
                     continue
                 start = offsets[index] + header_size - base
-                data = run[start : start + usable]
+                data = run[start : start + usable] if run is not None else memoryview(read(start, usable))
                 if len(data) != usable:
                     continue
                 if compiled is not None:
@@ -326,12 +339,21 @@ class Walker:
                     for offset in arrays:
                         (address,) = unpack(data, at + offset)
                         if address:
-                            addresses.update(self._pointers_in(address, root, end))
+                            addresses.update(self._pointers_in(address, root, end, run, base))
             addresses.discard(0)
             for address in addresses & id_at.keys():
                 target = id_at[address]
                 if target not in visited:
                     queue.append(target)
+
+    def _plan_mask(self) -> bytes:
+        """One byte per block: 1 where the block's struct has a plan (wanted, or holds pointers
+        that may lead to a datablock). Sweeps skip the rest, mostly raw arrays, at C speed."""
+        if self._mask is None:
+            sdnas = self.file.blocks.sdna_indices
+            has_plan = {s: int(self._plan(s) is not None) for s in set(sdnas)}
+            self._mask = bytes(map(has_plan.__getitem__, sdnas))
+        return self._mask
 
     def _id_blocks(self) -> tuple[dict[int, int], list[int]]:
         """Old address -> index of every ID block (placeholders and libraries included), and the
