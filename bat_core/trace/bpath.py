@@ -60,14 +60,14 @@ class BlendPath:
         text = self.local_text()
         if self.is_blend_relative:
             rest = text[2:].replace("\\", "/")
-            return Path(os.path.normpath(blend_dir / rest))
+            return Path(os.path.normpath(os.path.join(blend_dir, rest)))
         if self.is_foreign_absolute:
             return Path(text.replace("\\", "/"))
         if self.raw.startswith(b"/"):
             return Path(os.path.normpath(text))
         # A relative path without '//' is relative to Blender's working directory; Blender itself
         # treats it like that, and the only stable answer is the blend's folder.
-        return Path(os.path.normpath(blend_dir / text.replace("\\", "/")))
+        return Path(os.path.normpath(os.path.join(blend_dir, text.replace("\\", "/"))))
 
 
 def relative_blend_path(target: PurePosixPath, blend_dir: PurePosixPath) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -26,8 +27,8 @@ def _listdir(folder: Path) -> list[str]:
 def is_file(path: Path) -> bool:
     """Path.is_file, but False for a name the OS refuses (a component over 255 bytes, ...) instead of raising."""
     try:
-        return path.is_file()
-    except OSError:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except (OSError, ValueError):
         return False
 
 

@@ -51,7 +51,8 @@ def resolve_stored(stored: bytes, blend_dir: Path) -> Path:
     """Where a stored path points on this machine; Windows-only paths stay as stored (with '/')."""
     bpath = BlendPath(stored)
     resolved = bpath.resolve(blend_dir)
-    return resolved if bpath.is_foreign_absolute else normalize(resolved)
+    # resolve() already normalised it; only a relative blend folder leaves work to do.
+    return resolved if bpath.is_foreign_absolute or resolved.is_absolute() else normalize(resolved)
 
 
 class _Tracer:
@@ -156,19 +157,21 @@ class _Tracer:
                     continue
                 wanted.append(found_index)
         before = len(state.walker.placeholders)
-        ctx_cache: dict[int, Context] = {}
+        owners: dict[int, tuple[Context, bytes]] = {}
         visits = state.walker.scan_all() if roots is None else state.walker.walk(roots)
         for index, owner_index in visits:
             block = bf.blocks[index]
-            owner = bf.blocks[owner_index]
-            ctx = ctx_cache.get(owner_index)
-            if ctx is None:
-                owner_name = bf.view(owner).id_name()
+            hit = owners.get(owner_index)
+            if hit is None:
+                owner = bf.blocks[owner_index]
+                owner_view = bf.view(owner) if owner.code != b"ID\0\0" else bf.view(owner, struct_name="ID")
+                owner_name = owner_view.id_name()
                 ctx = Context(owner_name[2:].decode("utf-8", "replace"), state.path.stem)
-                ctx_cache[owner_index] = ctx
+                hit = owners[owner_index] = (ctx, owner_name)
+            ctx, owner_name = hit
             for view in bf.views(block):
                 for rule, found in extract_all(view, ctx):
-                    self.references.append(self._reference(state, owner, rule, found))
+                    self.references.append(self._reference(state, owner_name, rule, found))
         placeholders = [bf.blocks[i] for i in state.walker.placeholders[before:]]
         return self._library_needs(state, placeholders, all_libraries=names is None)
 
@@ -195,9 +198,10 @@ class _Tracer:
             names = needs.get(lib_block.header_offset, set())
             if lib_block.header_offset not in state.libraries_reported:
                 state.libraries_reported.add(lib_block.header_offset)
-                ctx = Context(lib.id_name()[2:].decode("utf-8", "replace"), state.path.stem)
+                lib_name = lib.id_name()
+                ctx = Context(lib_name[2:].decode("utf-8", "replace"), state.path.stem)
                 for rule, found in extract_all(lib, ctx):
-                    ref = self._reference(state, lib_block, rule, found)
+                    ref = self._reference(state, lib_name, rule, found)
                     self.references.append(ref)
                     if ref.missing and not ref.packed:
                         for name in sorted(names):
@@ -214,9 +218,7 @@ class _Tracer:
         return out
 
     # -- references ----------------------------------------------------------------------------
-    def _reference(self, state: _Open, owner: BlockHeader, rule: PathRule, found: Found) -> Reference:
-        owner_view = state.file.view(owner) if owner.code != b"ID\0\0" else state.file.view(owner, struct_name="ID")
-        owner_name = owner_view.id_name()
+    def _reference(self, state: _Open, owner_name: bytes, rule: PathRule, found: Found) -> Reference:
         blend_path = state.path
         resolved = resolve_stored(found.stored, blend_path.parent)
         files: tuple[Path, ...] = ()
