@@ -9,7 +9,6 @@ Note that files store DNA's *original* names (e.g. ``Image.name`` for what Pytho
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 import sys
@@ -235,7 +234,7 @@ _PARSED_KEEP = 8
 
 def parse_sdna(path: Path, data: bytes, file_offset: int, byte_order: str, pointer_size: int) -> SDNA:
     """Decode the DNA1 block's payload. ``file_offset`` is where it starts, for error messages."""
-    key = (hashlib.blake2b(data, digest_size=16).digest(), byte_order, pointer_size)
+    key = (bytes(data), byte_order, pointer_size)  # the catalogue itself: tens of KB, hashed once
     parsed = _PARSED.get(key)
     if parsed is None:
         parsed = _parse(path, data, file_offset, byte_order)

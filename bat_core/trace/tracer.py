@@ -36,11 +36,24 @@ class _Open:
     path: Path  # where Blender believes the file is (its library path)
     file: BlendFile
     walker: Walker
-    by_name: dict[bytes, int]  # ID name -> block index
     walked_names: set[bytes] = field(default_factory=set)
     walked_all: bool = False
     libraries_reported: set[int] = field(default_factory=set)
     temp: Path | None = None  # a packed library unpacked for reading
+    # ID name -> block index, per two-letter code: only the codes other files link are read.
+    by_code: dict[bytes, dict[bytes, int]] = field(default_factory=dict)
+
+    def find_id(self, name: bytes) -> int | None:
+        code = name[:2]
+        by_name = self.by_code.get(code)
+        if by_name is None:
+            table = self.file.blocks
+            indices = table.indices_with_code(code)
+            by_name = {}
+            for index, found in zip(indices, self.file.id_names(indices), strict=True):
+                by_name.setdefault(found, index)
+            self.by_code[code] = by_name
+        return by_name.get(name)
 
 
 def normalize(path: Path) -> Path:
@@ -85,12 +98,7 @@ class _Tracer:
                 temp.unlink(missing_ok=True)
             self.failed[path] = str(exc)
             return None
-        table = bf.blocks
-        local = [i for i in table.id_indices() if table.code_of(i) not in (b"ID\0\0", b"LI\0\0")]
-        by_name: dict[bytes, int] = {}
-        for index, name in zip(local, bf.id_names(local), strict=True):
-            by_name.setdefault(name, index)
-        state = _Open(path, bf, Walker(bf, WANTED_STRUCTS), by_name, temp=temp)
+        state = _Open(path, bf, Walker(bf, WANTED_STRUCTS), temp=temp)
         self.open[path] = state
         self.order.append(path)
         self.listener(
@@ -151,7 +159,7 @@ class _Tracer:
             wanted: list[int] = []
             roots = wanted
             for name in sorted(todo):
-                found_index = state.by_name.get(name)
+                found_index = state.find_id(name)
                 if found_index is None:
                     self.missing_blocks.append(MissingDatablock(state.path, _id_label(name), state.path))
                     continue
