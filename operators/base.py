@@ -5,6 +5,7 @@ job life cycle (synchronous in batch mode; worker thread + modal timer in the in
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ from .settings import Secrets, resolve
 from .summary import JobSummary
 
 TIMER_STEP = 0.1  # seconds between queue drains: smooth progress, negligible cost
+SIDEBAR_STEP = 0.5  # seconds between redraws of the sidebar's progress bar while a job runs
 
 
 def environment() -> dict[str, str]:
@@ -149,10 +151,13 @@ def clear_result(context: Any, status: str, message: str, operation: str) -> Non
     store_summary(context, status, message, None, operation)
 
 
-def redraw(context: Any) -> None:
-    # The status bar is not an area; this is how Blender asks it to redraw (keeps appended draws).
+def redraw(context: Any, *, status_bar: bool = True, sidebar: bool = True) -> None:
     for window in context.window_manager.windows:
-        window.workspace.status_text_set_internal(None)
+        if status_bar:
+            # The status bar is not an area; this is how Blender asks it to redraw (keeps appended draws).
+            window.workspace.status_text_set_internal(None)
+        if not sidebar:
+            continue
         for area in window.screen.areas:
             if area.type == "VIEW_3D":
                 # Only the sidebar shows our state: redrawing the whole viewport costs a frame
@@ -160,6 +165,24 @@ def redraw(context: Any) -> None:
                 for region in area.regions:
                     if region.type == "UI":
                         region.tag_redraw()
+
+
+class _ProgressRedraw:
+    """Spreads progress redraws over frames: the status bar follows every timer step, the
+    sidebar's copy of the bar at most every SIDEBAR_STEP and never in the same frame as the
+    status bar. With software OpenGL each region costs tens of milliseconds, and both in one
+    frame made the longest pauses of the interface during an upload."""
+
+    last_sidebar = 0.0
+
+    @classmethod
+    def tick(cls, context: Any) -> None:
+        now = time.monotonic()
+        if now - cls.last_sidebar >= SIDEBAR_STEP:
+            cls.last_sidebar = now
+            redraw(context, status_bar=False)
+        else:
+            redraw(context, sidebar=False)
 
 
 def finish(op: Any, context: Any, job: Job) -> set[str]:
@@ -202,7 +225,7 @@ def handle_modal_event(op: Any, context: Any, event: Any) -> set[str]:
         return {"PASS_THROUGH"}
     done = job.finished  # read before draining: every event is queued before the outcome is set
     if job.pump():
-        redraw(context)
+        _ProgressRedraw.tick(context)
     if done:
         return finish(op, context, job)
     return {"PASS_THROUGH"}

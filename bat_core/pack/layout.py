@@ -33,6 +33,14 @@ def _inside(path: Path, root: Path) -> bool:
     return p == r or p.startswith(r if r.endswith(os.sep) else r + os.sep)
 
 
+def _below(path: str, root: str) -> str:
+    """``path`` relative to ``root`` as POSIX text ("" for root itself); ``path`` is inside ``root``."""
+    if path == root:
+        return ""
+    rel = path[len(root) :].lstrip(os.sep)
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
 class PackLayout:
     def __init__(self, project: Path, paths: Iterable[Path]) -> None:
         self.project = Path(os.path.normpath(project.absolute()))
@@ -41,19 +49,26 @@ class PackLayout:
         if outside:
             parents = [str(p.parent) for p in outside]
             self.outside_base = Path(os.path.commonpath(parents))
+        self._project_text = str(self.project)
+        self._placed: dict[Path, str] = {}
 
     def place(self, path: Path) -> str:
         """The POSIX path inside the pack for a local absolute path (file, folder or pattern)."""
+        hit = self._placed.get(path)
+        if hit is None:
+            hit = self._placed[path] = self._place(path)
+        return hit
+
+    def _place(self, path: Path) -> str:
         if _is_windows_style(path):
             return self._windows_place(str(path))
         if _inside(path, self.project):
-            rel = path.relative_to(self.project).as_posix()
-            return rel if rel != "." else ""
+            return _below(str(path), self._project_text)
         if self.outside_base is None or not _inside(path, self.outside_base):
             raise PackError(f"{path}: outside the project and not planned for the pack")
-        rel = path.relative_to(self.outside_base).as_posix()
+        rel = _below(str(path), str(self.outside_base))
         base_name = self.outside_base.name or "root"
-        return str(PurePosixPath(OUTSIDE, base_name, rel)) if rel != "." else f"{OUTSIDE}/{base_name}"
+        return f"{OUTSIDE}/{base_name}/{rel}" if rel else f"{OUTSIDE}/{base_name}"
 
     @staticmethod
     def _windows_place(text: str) -> str:

@@ -10,7 +10,7 @@ import fnmatch
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import PackError
 from ..trace import Reference, TraceResult
@@ -181,7 +181,7 @@ def _new_stored(ref: Reference, layout: PackLayout, placed: dict[Path, str], ski
     if blend_place is None:
         return None
     target = layout.place(_reference_target(ref))
-    new = relative_blend_path(PurePosixPath(target), PurePosixPath(blend_place).parent)
+    new = relative_blend_path(target, blend_place.rpartition("/")[0])
     # Folders keep their trailing separator: Blender joins file names onto them.
     if ref.stored.endswith((b"/", b"\\")) and not new.endswith(b"/"):
         new += b"/"

@@ -70,7 +70,15 @@ class BlendPath:
         return Path(os.path.normpath(os.path.join(blend_dir, text.replace("\\", "/"))))
 
 
-def relative_blend_path(target: PurePosixPath, blend_dir: PurePosixPath) -> bytes:
-    """The ``//``-relative path from a .blend's folder to `target` (both inside one pack)."""
-    rel = os.path.relpath(str(target), str(blend_dir))
-    return b"//" + os.fsencode(rel.replace(os.sep, "/"))
+def relative_blend_path(target: PurePosixPath | str, blend_dir: PurePosixPath | str) -> bytes:
+    """The ``//``-relative path from a .blend's folder to `target` (both relative POSIX paths
+    inside one pack). Worked out on the text: no file system or working-directory lookups."""
+    to = [p for p in str(target).split("/") if p and p != "."]
+    start = [p for p in str(blend_dir).split("/") if p and p != "."]
+    common = 0
+    for a, b in zip(to, start, strict=False):
+        if a != b:
+            break
+        common += 1
+    parts = [".."] * (len(start) - common) + to[common:]
+    return b"//" + os.fsencode("/".join(parts) if parts else ".")

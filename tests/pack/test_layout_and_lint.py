@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
+
+import pytest
 
 from bat_core.pack.layout import OUTSIDE, PackLayout
 from bat_core.pack.lint import lint_pack_paths
+from bat_core.trace.bpath import relative_blend_path
 
 
 def test_files_inside_the_project_keep_their_layout() -> None:
@@ -62,3 +66,19 @@ def test_lint_finds_case_collisions_windows_names_long_paths_and_nfd() -> None:
     assert ("too-long", "x/" + "n" * 250) in codes
     assert ("not-nfc", "tex/cafe\u0301.png") in codes
     assert not any(path == "ok.png" for _, path in codes)
+
+
+@pytest.mark.parametrize(
+    ("target", "blend_dir"),
+    [
+        ("textures/a.png", ""),
+        ("textures/a.png", "shots/sh010"),
+        ("shots/sh010/cache", "shots/sh010"),
+        ("shots/sh010", "shots/sh010"),
+        ("_outside_project/lib/x.blend", "shots"),
+        ("shots/sh0100/x.png", "shots/sh010"),  # a folder name that is a prefix of another
+    ],
+)
+def test_relative_blend_paths_agree_with_posix_relpath(target: str, blend_dir: str) -> None:
+    expected = posixpath.relpath("/pack/" + target, "/pack/" + blend_dir if blend_dir else "/pack")
+    assert relative_blend_path(target, blend_dir) == b"//" + expected.encode()

@@ -22,6 +22,7 @@ import itertools
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,26 @@ facts: dict[str, Any] = {
     "steps": [],
 }
 ticks: list[float] = []
-pending: list[subprocess.Popen[bytes]] = []
+# One long-lived shell takes screenshots on request: starting a process per screenshot from
+# Blender's main thread (fork of a large process) stalled the very main loop being measured.
+SHOOTER = subprocess.Popen(
+    ["sh", "-c", 'while IFS= read -r p; do import -window root "$p"; echo "$p"; done'],
+    stdin=subprocess.PIPE,
+    stdout=subprocess.PIPE,
+    text=True,
+    bufsize=1,
+)
+requested: list[str] = []
+captured: list[str] = []
+
+
+def _collect_captured() -> None:
+    assert SHOOTER.stdout is not None
+    for line in SHOOTER.stdout:
+        captured.append(line.rstrip("\n"))
+
+
+threading.Thread(target=_collect_captured, daemon=True).start()
 state: dict[str, Any] = {
     "tab_clicks": 0, "tab_y": 0, "baseline_end": None, "sidebar_baseline_end": None, "seen_job": False,
     "last_shot": -10.0, "job_start": None, "job_end": None,
@@ -70,13 +90,24 @@ def runner() -> Any:
 
 def shoot(name: str, wait: bool = False) -> None:
     """Capture the X screen without blocking Blender's main loop (unless asked to)."""
-    path = SHOTS / f"{name}.png"
-    proc = subprocess.Popen(["import", "-window", "root", str(path)])
+    path = str(SHOTS / f"{name}.png")
+    assert SHOOTER.stdin is not None
+    SHOOTER.stdin.write(path + "\n")
+    SHOOTER.stdin.flush()
+    requested.append(path)
     facts["screenshots"].append({"name": name, "at": now()})
     if wait:
-        proc.wait(timeout=60)
-    else:
-        pending.append(proc)
+        wait_for_shots()
+
+
+def shots_pending() -> bool:
+    return len(captured) < len(requested)
+
+
+def wait_for_shots(timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while shots_pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def xdotool(*args: str) -> None:
@@ -231,7 +262,7 @@ def follow() -> float | None:
             state["tick_start"] = len(ticks)
             step(f"job running: {job.title}")
         # Capture right after the status bar was drawn part-way: that frame is on the screen now.
-        busy = any(p.poll() is None for p in pending)
+        busy = shots_pending()
         drawn = facts["status_draws"][-1] if facts["status_draws"] else None
         if not busy and drawn is not None and drawn[0] > state["last_shot"] and 0.05 < drawn[1] < 0.95:
             state["last_shot"] = t
@@ -260,6 +291,12 @@ def gap_stats(stamps: list[float]) -> dict[str, Any]:
         "p99_gap_ms": round(gaps[int(len(gaps) * 0.99)] * 1000, 1),
         "median_gap_ms": round(gaps[len(gaps) // 2] * 1000, 2),
         "gaps_over_100ms": sum(1 for g in gaps if g > 0.1),
+        # When the longest gaps began (seconds since start, like steps and screenshots), to tell
+        # what caused them.
+        "longest": [
+            [round(a - T0, 3), round((b - a) * 1000, 1)]
+            for a, b in sorted(itertools.pairwise(stamps), key=lambda ab: ab[0] - ab[1])[:5]
+        ],
     }
 
 
@@ -309,8 +346,7 @@ def redrawn_since_the_end() -> bool:
 def finished() -> float | None:
     if not redrawn_since_the_end() and now() - (state["job_end"] or 0.0) < 10 and not state.get("giving_up"):
         return 0.2
-    for proc in pending:
-        proc.wait(timeout=60)
+    wait_for_shots()
     shoot("3_done", wait=True)
     try:
         analyse_screenshots()
@@ -334,6 +370,9 @@ def finished() -> float | None:
     )
     (WORK / "gui.json").write_text(json.dumps(facts, indent=1), encoding="utf-8")
     step("quit")
+    if SHOOTER.stdin is not None:
+        SHOOTER.stdin.close()
+    SHOOTER.wait(timeout=10)
     bpy.ops.wm.quit_blender()
     return None
 
