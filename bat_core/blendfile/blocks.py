@@ -166,8 +166,6 @@ class BlockTable(Sequence[BlockHeader]):
         return list(self._id_indices)
 
 
-
-
 # Where each field of a block header lies, per layout: (code, sdna index, old address, size),
 # as (typecode, index in units of that type) to pull one column out of all headers at once.
 _COLUMNS: dict[tuple[bool, int], tuple[tuple[str, int], tuple[str, int], tuple[str, int], tuple[str, int]]] = {
@@ -175,6 +173,9 @@ _COLUMNS: dict[tuple[bool, int], tuple[tuple[str, int], tuple[str, int], tuple[s
     (False, 8): (("I", 0), ("i", 4), ("Q", 1), ("i", 1)),  # <IiQii, 24 bytes: code, size, old, sdna, nr
     (False, 4): (("I", 0), ("i", 3), ("I", 2), ("i", 1)),  # <IiIii, 20 bytes
 }
+
+
+SCAN_WINDOW = 256 << 10  # bytes of block headers and data looked at per read while scanning
 
 
 def _is_id_code(code: bytes) -> bool:
@@ -195,11 +196,16 @@ def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:
     add_offset, add_head = offsets.append, heads.append
     total = source.size
     offset = header.size
-    start, buf = source.window(offset, head_size)
-    end = start + len(buf)
+    start, end = 0, 0
+    buf: bytes | memoryview = b""
     while True:
+        if offset > total:
+            code = bytes(heads[-1][:4])
+            raise TruncatedBlendFileError(
+                path, f"block {code_text(code)} claims more bytes than the file has left", offsets[-1]
+            )
         if offset + head_size > end:
-            start, buf = source.window(offset, head_size)
+            start, buf = source.window(offset, max(head_size, SCAN_WINDOW))
             end = start + len(buf)
             if offset + head_size > end:
                 if source.read(offset, 4) == ENDB:
@@ -208,23 +214,24 @@ def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:
                     add_head(ENDB.ljust(head_size, b"\0"))
                     break
                 raise TruncatedBlendFileError(path, "file ends before the ENDB block (truncated?)", offset)
-        rel = offset - start
-        (size,) = size_at(buf, rel)
-        add_offset(offset)
-        add_head(buf[rel : rel + head_size])
-        if size <= 0:
-            code = bytes(buf[rel : rel + 4])
-            if code == ENDB:
+        # The hot loop: every block header inside the buffer, nothing but chaining.
+        stop = end - head_size
+        while offset <= stop:
+            rel = offset - start
+            (size,) = size_at(buf, rel)
+            add_offset(offset)
+            add_head(buf[rel : rel + head_size])
+            if size <= 0:
                 break
-            if size < 0:
-                raise CorruptBlendFileError(path, f"block {code_text(code)} has a negative size", offset)
-        next_offset = offset + head_size + size
-        if next_offset > total:
-            code = bytes(buf[rel : rel + 4])
-            raise TruncatedBlendFileError(
-                path, f"block {code_text(code)} claims {size} bytes but the file ends first", offset
-            )
-        offset = next_offset
+            offset += head_size + size
+        else:
+            continue
+        code = bytes(buf[rel : rel + 4])
+        if code == ENDB:
+            break
+        if size < 0:
+            raise CorruptBlendFileError(path, f"block {code_text(code)} has a negative size", offset)
+        offset += head_size
     joined = b"".join(heads)
     codes, sdna_indices, olds, sizes = (
         _column(joined, typecode, index, head_size, order) for typecode, index in _COLUMNS[(large, header.pointer_size)]
