@@ -29,6 +29,7 @@ class PackOptions:
     all_library_data: bool = False
     report: Path | None = None
     workers: int = 4
+    trace_jobs: int = 1  # processes walking libraries side by side (only where forking is safe)
     checkout_path: str | None = None
     checksum_cache: Path | None = None
     cache_dir: Path | None = None  # the add-on's name for checksum_cache
@@ -79,6 +80,7 @@ def pack(
         strict=options.strict,
         verify=options.verify,
         all_library_data=options.all_library_data,
+        trace_jobs=options.trace_jobs,
     )
     outcome = run_pack(request, listener, cancel)
     report = build_report(request, outcome)

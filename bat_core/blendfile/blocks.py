@@ -13,7 +13,6 @@ import sys
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress
 from pathlib import Path
 from typing import overload
 
@@ -160,9 +159,14 @@ class BlockTable(Sequence[BlockHeader]):
     def id_indices(self) -> list[int]:
         """Indices of ID datablocks (2-letter codes), in file order."""
         if self._id_indices is None:
-            # A file has a few dozen distinct codes: classify those, then pick the blocks at C speed.
-            is_id = {c: _is_id_code(self.code_of_int(c)) for c in set(self._codes)}
-            self._id_indices = list(compress(range(len(self._codes)), map(is_id.__getitem__, self._codes)))
+            # A file has a few dozen distinct codes: find the blocks of each ID code at C speed.
+            found: list[int] = []
+            for value in set(self._codes):
+                code = self.code_of_int(value)
+                if _is_id_code(code):
+                    found.extend(self.indices_with_code(code))
+            found.sort()
+            self._id_indices = found
         return list(self._id_indices)
 
 

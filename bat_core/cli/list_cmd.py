@@ -22,6 +22,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--report", type=Path, metavar="OUT.json", help="write the detailed report to OUT.json")
     p.add_argument("--all-library-data", action="store_true", help="count every datablock in libraries, used or not")
     p.add_argument("--strict", action="store_true", help=f"exit {EXIT_MISSING} when anything is missing")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes walking libraries side by side (default: one per core, at most 4; 1 walks them in order)",
+    )
     p.set_defaults(run=run)
 
 
@@ -58,9 +65,11 @@ def print_tree(result: TraceResult) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here so that the CLI starts without loading what other commands need.
     from ..trace import TraceOptions, trace
+    from ..trace.parallel import default_jobs
     from ..trace.report import compact, detailed, write_json
 
-    result = trace(args.file, TraceOptions(all_library_data=args.all_library_data))
+    jobs = default_jobs() if args.jobs is None else max(1, args.jobs)
+    result = trace(args.file, TraceOptions(all_library_data=args.all_library_data, jobs=jobs))
     if args.report:
         write_json(detailed(result), args.report)
     if args.json:

@@ -28,6 +28,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--verify", action="store_true", help="re-trace the packed file; fail unless all is inside")
     p.add_argument("--all-library-data", action="store_true", help="pack what unused library datablocks need too")
     p.add_argument("--workers", type=int, default=4, help="parallel transfers (default 4)")
+    p.add_argument(
+        "--trace-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes walking libraries side by side (default: one per core, at most 4; 1 walks them in order)",
+    )
     p.add_argument("--checkout-path", help="Shaman checkout path (overrides the #fragment of the URL)")
     p.add_argument("--s3-endpoint", help="S3 endpoint URL for s3://bucket/path targets")
     p.add_argument("--s3-region")
@@ -38,6 +45,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..api import PackOptions, pack
+    from ..trace.parallel import default_jobs
     from ..transfer.console import ConsoleProgress
 
     options = PackOptions(
@@ -53,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         all_library_data=args.all_library_data,
         report=args.report,
         workers=max(1, args.workers),
+        trace_jobs=default_jobs() if args.trace_jobs is None else max(1, args.trace_jobs),
         checkout_path=args.checkout_path,
         shaman_token=os.environ.get("BAT_SHAMAN_TOKEN") or None,
         s3_endpoint=args.s3_endpoint,

@@ -33,6 +33,7 @@ class PackRequest:
     strict: bool = False
     verify: bool = False
     all_library_data: bool = False
+    trace_jobs: int = 1
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class PackOutcome:
 def run_pack(
     request: PackRequest, listener: ProgressListener = ignore_progress, cancel: CancelToken | None = None
 ) -> PackOutcome:
-    result = trace(request.blend, TraceOptions(all_library_data=request.all_library_data), listener, cancel)
+    options = TraceOptions(all_library_data=request.all_library_data, jobs=request.trace_jobs)
+    result = trace(request.blend, options, listener, cancel)
     plan = make_plan(result, request.plan)
     listener(
         ProgressEvent(

@@ -13,15 +13,19 @@ import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..blendfile import BlendFile, BlockHeader, StructView, open_blend
 from ..errors import BlendFileError, TraceError
 from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage, ignore_progress
-from . import expand
+from . import expand, parallel
 from .bpath import BlendPath
 from .kinds import RULES_BY_STRUCT, Context, Found, PathRule, extract_all
 from .model import Expansion, MissingDatablock, Owner, Reference, TraceResult
 from .walk import Walker
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 WANTED_STRUCTS = frozenset(RULES_BY_STRUCT)
 
@@ -29,6 +33,9 @@ WANTED_STRUCTS = frozenset(RULES_BY_STRUCT)
 @dataclass(frozen=True)
 class TraceOptions:
     all_library_data: bool = False
+    # Worker processes for walking libraries side by side. Used only where forking is safe
+    # (see parallel.can_fork: the command line on Linux); elsewhere libraries are walked in order.
+    jobs: int = 1
 
 
 @dataclass
@@ -69,15 +76,26 @@ def resolve_stored(stored: bytes, blend_dir: Path) -> Path:
 
 
 class _Tracer:
-    def __init__(self, options: TraceOptions, listener: ProgressListener, cancel: CancelToken | None) -> None:
+    def __init__(
+        self,
+        options: TraceOptions,
+        listener: ProgressListener = ignore_progress,
+        cancel: CancelToken | None = None,
+        jobs: int | None = None,
+    ) -> None:
         self.options = options
         self.listener = listener
         self.cancel = cancel
+        self.jobs = options.jobs if jobs is None else jobs
         self.open: dict[Path, _Open] = {}
         self.failed: dict[Path, str] = {}
         self.references: list[Reference] = []
         self.missing_blocks: list[MissingDatablock] = []
-        self.order: list[Path] = []
+        self.order: dict[Path, None] = {}  # every .blend read, in order (a dict: an ordered set)
+        self.temps: set[Path] = set()  # of those, packed libraries read from temporary copies
+        # Libraries walked by worker processes: path -> datablock names (None: all of them).
+        self.elsewhere: dict[Path, frozenset[bytes] | None] = {}
+        self.pool: Pool | None = None
 
     # -- files ---------------------------------------------------------------------------------
     def _open(self, path: Path, packed_from: tuple[BlendFile, StructView] | None = None) -> _Open | None:
@@ -100,7 +118,9 @@ class _Tracer:
             return None
         state = _Open(path, bf, Walker(bf, WANTED_STRUCTS), temp=temp)
         self.open[path] = state
-        self.order.append(path)
+        self.order[path] = None
+        if temp is not None:
+            self.temps.add(path)
         self.listener(
             ProgressEvent(
                 Stage.TRACE,
@@ -112,7 +132,14 @@ class _Tracer:
         )
         return state
 
+    def blends(self) -> list[Path]:
+        return [p for p in self.order if p not in self.temps]
+
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
         for state in self.open.values():
             state.file.close()
             if state.temp is not None:
@@ -128,20 +155,110 @@ class _Tracer:
         while queue:
             if self.cancel is not None:
                 self.cancel.raise_if_cancelled()
+            batch = self._take_batch(queue) if parallel.can_fork(self.jobs) else []
+            if batch:
+                self._walk_elsewhere(batch, queue)
+                continue
             path, names, packed_from = queue.popleft()
+            if path in self.elsewhere:
+                done = self.elsewhere[path]
+                if done is None:
+                    continue
+                if names is not None:
+                    names = names - done
+                    if not names:
+                        continue
             lib = self._open(path, packed_from)
             if lib is None:
                 continue
             for needed_path, needed_names, packed in self._walk(lib, names):
                 queue.append((needed_path, needed_names, packed))
+        if self.elsewhere:
+            # A library a worker walked and this process walked again for more datablocks may
+            # have reached some datablocks twice.
+            self.references = list(dict.fromkeys(self.references))
+            self.missing_blocks = list(dict.fromkeys(self.missing_blocks))
         result = TraceResult(
             main=main,
-            blends=tuple(p for p in self.order if self.open[p].temp is None),
+            blends=tuple(self.blends()),
             references=tuple(self.references),
             missing_datablocks=tuple(self.missing_blocks),
             problems=tuple(why for p, why in self.failed.items() if p != main and expand.is_file(p)),
         )
         return result
+
+    def _take_batch(
+        self, queue: deque[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]]
+    ) -> list[parallel.LibraryJob]:
+        """Take out of the queue the libraries no process has read yet, when there are at least
+        two of them to walk side by side; packed libraries stay (their bytes live here)."""
+        fresh: dict[Path, set[bytes] | None] = {}
+        for path, names, packed in queue:
+            if packed is None and path not in self.open and path not in self.failed and path not in self.elsewhere:
+                if path in fresh:
+                    known = fresh[path]
+                    fresh[path] = None if known is None or names is None else known | names
+                else:
+                    fresh[path] = None if names is None else set(names)
+        if len(fresh) < 2:
+            return []
+        kept = [item for item in queue if item[0] not in fresh or item[2] is not None]
+        queue.clear()
+        queue.extend(kept)
+        return [
+            parallel.LibraryJob(path, None if names is None else frozenset(names), self.options.all_library_data)
+            for path, names in fresh.items()
+        ]
+
+    def _walk_elsewhere(
+        self,
+        batch: list[parallel.LibraryJob],
+        queue: deque[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]],
+    ) -> None:
+        if self.pool is None:
+            self.pool = parallel.start_pool(self.jobs)
+        for result in parallel.walk_libraries(self.pool, batch):
+            job = next(j for j in batch if j.path == result.path)
+            if result.error:
+                # Walk it here instead, in order; and never hand it to a worker again.
+                self.elsewhere.pop(result.path, None)
+                self.failed.pop(result.path, None)
+                queue.appendleft((result.path, None if job.names is None else set(job.names), None))
+                continue
+            self.elsewhere[result.path] = job.names
+            self.references.extend(result.references)
+            self.missing_blocks.extend(result.missing_blocks)
+            self.failed.update(result.failed)
+            for blend in result.blends:
+                self.order.setdefault(blend, None)
+                self.listener(
+                    ProgressEvent(
+                        Stage.TRACE,
+                        message=f"reading {blend.name}",
+                        current_file=str(blend),
+                        files_done=len(self.order),
+                        files_total=len(self.order),
+                    )
+                )
+            for needed_path, needed_names in result.needs:
+                queue.append((needed_path, None if needed_names is None else set(needed_names), None))
+
+    def walk_one(self, path: Path, names: set[bytes] | None) -> list[tuple[Path, set[bytes] | None]]:
+        """Walk one library (and the libraries packed in it); the libraries on disk it needs."""
+        state = self._open(path)
+        if state is None:
+            return []
+        out: list[tuple[Path, set[bytes] | None]] = []
+        queue = deque(self._walk(state, names))
+        while queue:
+            needed_path, needed_names, packed = queue.popleft()
+            if packed is None:
+                out.append((needed_path, needed_names))
+                continue
+            lib = self._open(needed_path, packed)
+            if lib is not None:
+                queue.extend(self._walk(lib, needed_names))
+        return out
 
     def _walk(
         self, state: _Open, names: set[bytes] | None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress
 
@@ -155,7 +155,7 @@ class Walker:
         self._wanted = shared.wanted
         self._plans = shared.plans
         self._id_types = shared.id_types
-        self._mask: bytes | None = None
+        self._has_plan_of: Callable[[int], int] | None = None
         self._id_map: tuple[dict[int, int], list[int]] | None = None
         order = file.header.byte_order
         self._pointer = struct.Struct(order + ("Q" if file.pointer_size == 8 else "I"))
@@ -293,7 +293,7 @@ class Walker:
         plans = self._plans
         placeholder_code, library_code = self._placeholder_code, self._library_code
         queue = list(reversed(roots))
-        mask = self._plan_mask()
+        has_plan = self._has_plan()
         while queue:
             root = queue.pop()
             if root in visited:
@@ -316,7 +316,7 @@ class Walker:
                 run, base = memoryview(read(run_start, run_size)), run_start
             else:
                 run, base = None, 0  # big raw arrays (a dense mesh): read only the structs
-            for index in compress(range(root, end), mask[root:end]):
+            for index in compress(range(root, end), map(has_plan, sdnas[root:end])):
                 sdna_index = sdnas[index]
                 plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
                 if plan is None:
@@ -346,14 +346,19 @@ class Walker:
                 if target not in visited:
                     queue.append(target)
 
-    def _plan_mask(self) -> bytes:
-        """One byte per block: 1 where the block's struct has a plan (wanted, or holds pointers
-        that may lead to a datablock). Sweeps skip the rest, mostly raw arrays, at C speed."""
-        if self._mask is None:
-            sdnas = self.file.blocks.sdna_indices
-            has_plan = {s: int(self._plan(s) is not None) for s in set(sdnas)}
-            self._mask = bytes(map(has_plan.__getitem__, sdnas))
-        return self._mask
+    def _has_plan(self) -> Callable[[int], int]:
+        """Struct number -> 1 when blocks of that struct have a plan (wanted, or holding pointers
+        that may lead to a datablock), else 0. Sweeps skip the rest, mostly raw arrays, at C speed."""
+        if self._has_plan_of is None:
+            present = set(self.file.blocks.sdna_indices)
+            count = len(self.file.sdna)
+            if all(0 <= s < count for s in present):
+                # Indexing bytes by the struct number is the cheapest per-block lookup there is.
+                table = bytes(int(s in present and self._plan(s) is not None) for s in range(count))
+                self._has_plan_of = table.__getitem__
+            else:  # struct numbers out of range (a damaged file): those blocks have no plan
+                self._has_plan_of = {s: int(self._plan(s) is not None) for s in present}.__getitem__
+        return self._has_plan_of
 
     def _id_blocks(self) -> tuple[dict[int, int], list[int]]:
         """Old address -> index of every ID block (placeholders and libraries included), and the

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Walk several libraries at once in worker processes (the command line, on Linux).
+
+A library walk is pure Python and holds the interpreter lock, so threads would take turns;
+processes forked from the tracer run them side by side. Each worker opens its library, walks
+the datablocks asked for (and any library packed inside it, whose bytes cannot travel between
+processes) and sends back plain values: the references found, the datablocks missing, and
+which other libraries are needed with which datablocks.
+
+Forking is only safe in a process that runs no other thread, and Blender is not such a
+process: ``can_fork`` says when it is allowed; everywhere else the tracer walks in order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .model import MissingDatablock, Reference
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+
+@dataclass(frozen=True)
+class LibraryJob:
+    path: Path
+    names: frozenset[bytes] | None  # None: every datablock
+    all_library_data: bool
+
+
+@dataclass(frozen=True)
+class LibraryResult:
+    path: Path
+    references: tuple[Reference, ...]
+    missing_blocks: tuple[MissingDatablock, ...]
+    failed: tuple[tuple[Path, str], ...]  # files that could not be read, and why
+    blends: tuple[Path, ...]  # files read (packed libraries unpacked to temporary files excluded)
+    needs: tuple[tuple[Path, frozenset[bytes] | None], ...]  # libraries on disk to walk next
+    error: str = ""  # set when the worker itself failed: the tracer walks the library itself
+
+
+def can_fork(jobs: int) -> bool:
+    return (
+        jobs > 1
+        and sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and "bpy" not in sys.modules  # inside Blender: never fork the application
+    )
+
+
+def default_jobs() -> int:
+    """Worker processes for the command line: one per core, at most four."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def start_pool(workers: int) -> Pool:
+    import multiprocessing  # only where libraries are walked side by side
+
+    return multiprocessing.get_context("fork").Pool(workers)
+
+
+def walk_libraries(pool: Pool, jobs: Sequence[LibraryJob]) -> list[LibraryResult]:
+    return pool.map(walk_library, jobs, chunksize=1)
+
+
+def walk_library(job: LibraryJob) -> LibraryResult:
+    """In a worker: one library, plus the libraries packed inside it."""
+    from .tracer import TraceOptions, _Tracer  # the worker is a fork of the tracer: already imported
+
+    tracer = _Tracer(TraceOptions(all_library_data=job.all_library_data), jobs=1)
+    try:
+        needs = tracer.walk_one(job.path, None if job.names is None else set(job.names))
+        return LibraryResult(
+            job.path,
+            tuple(tracer.references),
+            tuple(tracer.missing_blocks),
+            tuple(tracer.failed.items()),
+            tuple(tracer.blends()),
+            tuple((p, None if n is None else frozenset(n)) for p, n in needs),
+        )
+    except Exception as exc:  # reported to the tracer, which then walks this library itself
+        return LibraryResult(job.path, (), (), (), (), (), error=f"{type(exc).__name__}: {exc}")
+    finally:
+        tracer.close()
