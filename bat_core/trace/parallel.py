@@ -19,12 +19,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .model import MissingDatablock, Reference
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
 
 
 @dataclass(frozen=True)
@@ -59,14 +55,62 @@ def default_jobs() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def start_pool(workers: int) -> Pool:
-    import multiprocessing  # only where libraries are walked side by side
+def walk_libraries(jobs: Sequence[LibraryJob], workers: int) -> list[LibraryResult]:
+    """Walk the libraries in up to ``workers`` forked processes; results in the order of ``jobs``.
 
-    return multiprocessing.get_context("fork").Pool(workers)
+    Plain fork and a pipe per worker: the multiprocessing pool took longer to import and start
+    than walking a library does. Libraries are dealt out biggest first to the least loaded
+    worker, so the workers finish close together.
+    """
+    import pickle
+
+    groups: list[list[int]] = [[] for _ in range(max(1, min(workers, len(jobs))))]
+    loads = [0] * len(groups)
+    for index in sorted(range(len(jobs)), key=lambda i: -_size(jobs[i].path)):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(index)
+        loads[lightest] += max(1, _size(jobs[index].path))
+    children: list[tuple[int, int, list[int]]] = []
+    for group in groups:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the caller's code
+            status = 1
+            try:
+                os.close(read_end)
+                data = pickle.dumps([walk_library(jobs[i]) for i in group], protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as out:
+                    out.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        children.append((pid, read_end, group))
+    results: dict[int, LibraryResult] = {}
+    for pid, read_end, group in children:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        walked: list[LibraryResult] | None = None
+        if status == 0 and data:
+            try:
+                walked = pickle.loads(data)
+            except Exception:
+                walked = None
+        for position, index in enumerate(group):
+            if walked is not None and position < len(walked):
+                results[index] = walked[position]
+            else:
+                why = f"worker process ended with status {os.waitstatus_to_exitcode(status)}"
+                results[index] = LibraryResult(jobs[index].path, (), (), (), (), (), error=why)
+    return [results[i] for i in range(len(jobs))]
 
 
-def walk_libraries(pool: Pool, jobs: Sequence[LibraryJob]) -> list[LibraryResult]:
-    return pool.map(walk_library, jobs, chunksize=1)
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def walk_library(job: LibraryJob) -> LibraryResult:

@@ -13,7 +13,6 @@ import tempfile
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..blendfile import BlendFile, BlockHeader, StructView, open_blend
 from ..errors import BlendFileError, TraceError
@@ -23,9 +22,6 @@ from .bpath import BlendPath
 from .kinds import RULES_BY_STRUCT, Context, Found, PathRule, extract_all
 from .model import Expansion, MissingDatablock, Owner, Reference, TraceResult
 from .walk import Walker
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
 
 WANTED_STRUCTS = frozenset(RULES_BY_STRUCT)
 
@@ -95,7 +91,7 @@ class _Tracer:
         self.temps: set[Path] = set()  # of those, packed libraries read from temporary copies
         # Libraries walked by worker processes: path -> datablock names (None: all of them).
         self.elsewhere: dict[Path, frozenset[bytes] | None] = {}
-        self.pool: Pool | None = None
+        self.walk_here: set[Path] = set()  # libraries a worker failed on
 
     # -- files ---------------------------------------------------------------------------------
     def _open(self, path: Path, packed_from: tuple[BlendFile, StructView] | None = None) -> _Open | None:
@@ -136,10 +132,6 @@ class _Tracer:
         return [p for p in self.order if p not in self.temps]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
         for state in self.open.values():
             state.file.close()
             if state.temp is not None:
@@ -195,6 +187,8 @@ class _Tracer:
         fresh: dict[Path, set[bytes] | None] = {}
         for path, names, packed in queue:
             if packed is None and path not in self.open and path not in self.failed and path not in self.elsewhere:
+                if path in self.walk_here:
+                    continue
                 if path in fresh:
                     known = fresh[path]
                     fresh[path] = None if known is None or names is None else known | names
@@ -215,15 +209,12 @@ class _Tracer:
         batch: list[parallel.LibraryJob],
         queue: deque[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]],
     ) -> None:
-        if self.pool is None:
-            self.pool = parallel.start_pool(self.jobs)
-        for result in parallel.walk_libraries(self.pool, batch):
-            job = next(j for j in batch if j.path == result.path)
+        retry: list[tuple[Path, set[bytes] | None, tuple[BlendFile, StructView] | None]] = []
+        for job, result in zip(batch, parallel.walk_libraries(batch, self.jobs), strict=True):
             if result.error:
                 # Walk it here instead, in order; and never hand it to a worker again.
-                self.elsewhere.pop(result.path, None)
-                self.failed.pop(result.path, None)
-                queue.appendleft((result.path, None if job.names is None else set(job.names), None))
+                self.walk_here.add(result.path)
+                retry.append((result.path, None if job.names is None else set(job.names), None))
                 continue
             self.elsewhere[result.path] = job.names
             self.references.extend(result.references)
@@ -242,6 +233,7 @@ class _Tracer:
                 )
             for needed_path, needed_names in result.needs:
                 queue.append((needed_path, None if needed_names is None else set(needed_names), None))
+        queue.extendleft(reversed(retry))
 
     def walk_one(self, path: Path, names: set[bytes] | None) -> list[tuple[Path, set[bytes] | None]]:
         """Walk one library (and the libraries packed in it); the libraries on disk it needs."""
