@@ -5,12 +5,14 @@ screenshots of the X screen and draw hooks. blender_scripts/gui_pack.py drives t
 the screenshots and its observations are kept in results/realblender/.
 
 On the interface staying responsive: the goal is < 100 ms between main-loop iterations during an
-upload. Software OpenGL on a shared 2-core CI machine cannot draw this window that fast even with
-no job at all (the session measures that baseline: 0.3-0.9 s per frame here), so by default the
-test asserts what tells a running interface from a frozen one: the main loop iterates several
-times during the job and no gap comes near the job's length; the numbers are written to
-results/realblender/interface-timing.json. BAT_REAL_BLENDER_MAX_GAP_MS sets an absolute limit
-(100 for the goal, on a machine with a GPU)."""
+upload. With software OpenGL one frame of the sidebar alone takes 45-55 ms here when idle, and
+80-96 ms while the job, the Shaman server, the throttling proxy and the screenshots share the two
+cores, so a fixed 100 ms limit in a test would fail on a slightly slower machine. This test
+asserts what tells a running interface from a frozen one (the main loop iterates several times
+during the job and no pause comes near the job's length) and writes the numbers to
+results/realblender/interface-timing.json; benchmarks/interface_gaps.py runs it several times and
+prints the longest pause against the 100 ms target. BAT_REAL_BLENDER_MAX_GAP_MS sets an absolute
+limit for the test (100 for the goal)."""
 
 from __future__ import annotations
 
