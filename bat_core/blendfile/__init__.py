@@ -2,7 +2,7 @@
 """Read .blend files of every Blender version, and write copies with fields rewritten."""
 
 from .blocks import BlockHeader
-from .file import BlendFile, FieldEdit, StructView, open_blend
+from .file import BlendFile, FieldEdit, RawBlend, StructView, open_blend
 from .header import FileHeader
 from .rewrite import write_rewritten_copy
 from .sdna import SDNA, Field, Struct
@@ -16,6 +16,7 @@ __all__ = [
     "Field",
     "FieldEdit",
     "FileHeader",
+    "RawBlend",
     "Struct",
     "StructView",
     "open_blend",

@@ -55,6 +55,20 @@ class BlockHeader:
         return self.code[2:] == b"\0\0" and self.code[:2] != b"\0\0"
 
 
+def read_block_header(source: Source, header: FileHeader, offset: int) -> BlockHeader:
+    """The block header starting at ``offset`` (which must be where a block starts)."""
+    layout = struct.Struct(header.byte_order + header.block_layout.value)
+    raw = source.read(offset, layout.size)
+    if len(raw) < layout.size:
+        # Only ENDB may be cut short: Blender's readers stop at its code.
+        return BlockHeader(ENDB, 0, 0, 0, 0, offset, offset + len(raw))
+    if header.format_version >= 1:
+        code, sdna_index, old, size, count = layout.unpack(raw)
+    else:
+        code, size, old, sdna_index, count = layout.unpack(raw)
+    return BlockHeader(code, size, old, sdna_index, count, offset, offset + layout.size)
+
+
 class BlockTable(Sequence[BlockHeader]):
     """Every block of a file, in file order, decoded lazily."""
 
@@ -108,16 +122,7 @@ class BlockTable(Sequence[BlockHeader]):
         return (self._decode(i) for i in range(len(self)))
 
     def _decode(self, index: int) -> BlockHeader:
-        offset = self._offsets[index]
-        raw = self._source.read(offset, self._full.size)
-        if len(raw) < self._full.size:
-            # Only ENDB may be cut short: Blender's readers stop at its code.
-            return BlockHeader(ENDB, 0, 0, 0, 0, offset, offset + len(raw))
-        if self._header.format_version >= 1:
-            code, sdna_index, old, size, count = self._full.unpack(raw)
-        else:
-            code, size, old, sdna_index, count = self._full.unpack(raw)
-        return BlockHeader(code, size, old, sdna_index, count, offset, offset + self._full.size)
+        return read_block_header(self._source, self._header, self._offsets[index])
 
     def code_of(self, index: int) -> bytes:
         return self._code_int.pack(self._codes[index])

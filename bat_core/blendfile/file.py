@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from ..errors import BlendFileError, CorruptBlendFileError, FieldError, RewriteError, TruncatedBlendFileError
-from .blocks import DNA1, BlockHeader, BlockTable, scan_blocks
+from .blocks import DNA1, BlockHeader, BlockTable, read_block_header, scan_blocks
 from .header import FileHeader, parse_header
 from .sdna import PRIMITIVE_CODES, SDNA, Field, Struct, parse_sdna
 from .source import Compression, Source, open_source
@@ -38,7 +38,75 @@ class _Resolved:
     struct: Struct | None  # the field's struct type when it is a nested (non-pointer) struct
 
 
-class BlendFile:
+class RawBlend:
+    """A .blend opened for copying with edits: its header and content, no block table.
+
+    Rewriting a traced file needs only the bytes and the few block headers it edits, which it
+    reads where the trace found them; scanning every block header again cost as much as the
+    copy itself."""
+
+    def __init__(self, path: Path, compression: Compression, source: Source, header: FileHeader) -> None:
+        self.path = path
+        self.compression = compression
+        self.source = source
+        self.header = header
+
+    @classmethod
+    def open_raw(cls, path: Path | str) -> RawBlend:
+        path = Path(path)
+        compression, source = open_source(path)
+        try:
+            header = parse_header(path, source.read(0, 32))
+        except BaseException:
+            source.close()
+            raise
+        return RawBlend(path, compression, source, header)
+
+    def close(self) -> None:
+        self.source.close()
+
+    def __enter__(self) -> RawBlend:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def decompressed_size(self) -> int:
+        return self.source.size
+
+    def block_with_data_at(self, data_offset: int) -> BlockHeader | None:
+        """The block whose data starts at ``data_offset`` (where a trace found it), or None when
+        the header read there is impossible (a negative size, data beyond the end)."""
+        header_at = data_offset - self.header.block_header_size
+        if header_at < self.header.size:
+            return None
+        block = read_block_header(self.source, self.header, header_at)
+        if block.data_offset != data_offset or block.size < 0 or data_offset + block.size > self.source.size:
+            return None
+        return block
+
+    def replace_block_edits(self, block: BlockHeader, data: bytes) -> list[FieldEdit]:
+        """Edits that give a block new data of any length (its header's size field follows).
+
+        Pointers refer to old addresses, not file offsets, so a block may grow or shrink freely.
+        The data is padded with NULs to a multiple of 4 bytes, as Blender pads what it writes.
+        """
+        padded = data + b"\0" * (-len(data) % 4)
+        if self.header.format_version >= 1:
+            length_at, length_code = block.header_offset + 8 + self.header.pointer_size, "q"
+        else:
+            length_at, length_code = block.header_offset + 4, "i"
+        length = struct.pack(self.header.byte_order + length_code, len(padded))
+        return [
+            FieldEdit(length_at, len(length), length),
+            FieldEdit(block.data_offset, block.size, padded),
+        ]
+
+
+class BlendFile(RawBlend):
     """An open .blend file. Use as a context manager, or call close()."""
 
     def __init__(
@@ -50,10 +118,7 @@ class BlendFile:
         blocks: BlockTable,
         sdna: SDNA,
     ) -> None:
-        self.path = path
-        self.compression = compression
-        self.source = source
-        self.header = header
+        super().__init__(path, compression, source, header)
         self.blocks = blocks
         self.sdna = sdna
         self._resolved: dict[tuple[int, str], _Resolved] = {}
@@ -108,10 +173,6 @@ class BlendFile:
     @property
     def endianness(self) -> str:
         return self.header.endianness
-
-    @property
-    def decompressed_size(self) -> int:
-        return self.source.size
 
     def content(self) -> bytes:
         """The whole decompressed file (for tools and tests; tracing never needs it)."""
@@ -187,23 +248,6 @@ class BlendFile:
         if block is None:
             return None
         return self.view(block, 0, struct_name)
-
-    def replace_block_edits(self, block: BlockHeader, data: bytes) -> list[FieldEdit]:
-        """Edits that give a block new data of any length (its header's size field follows).
-
-        Pointers refer to old addresses, not file offsets, so a block may grow or shrink freely.
-        The data is padded with NULs to a multiple of 4 bytes, as Blender pads what it writes.
-        """
-        padded = data + b"\0" * (-len(data) % 4)
-        if self.header.format_version >= 1:
-            length_at, length_code = block.header_offset + 8 + self.pointer_size, "q"
-        else:
-            length_at, length_code = block.header_offset + 4, "i"
-        length = struct.pack(self._order + length_code, len(padded))
-        return [
-            FieldEdit(length_at, len(length), length),
-            FieldEdit(block.data_offset, block.size, padded),
-        ]
 
     def block_bytes(self, block: BlockHeader) -> bytes:
         return self.source.read(block.data_offset, block.size)

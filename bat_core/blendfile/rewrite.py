@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RewriteError
-from .file import BlendFile, FieldEdit
+from .file import FieldEdit, RawBlend
 from .source import Compression, compressor_for
 
 
@@ -31,7 +31,7 @@ def check_edits(edits: Sequence[FieldEdit], size: int, source: Path) -> list[Fie
     return ordered
 
 
-def edited_chunks(blend: BlendFile, edits: Sequence[FieldEdit]) -> Iterator[bytes | bytearray | memoryview]:
+def edited_chunks(blend: RawBlend, edits: Sequence[FieldEdit]) -> Iterator[bytes | bytearray | memoryview]:
     """The decompressed content with edits applied, in order.
 
     An edit replaces ``size`` bytes at ``offset`` with its data, which may be longer or shorter
@@ -63,7 +63,7 @@ def edited_chunks(blend: BlendFile, edits: Sequence[FieldEdit]) -> Iterator[byte
 
 
 def write_rewritten_copy(
-    blend: BlendFile, destination: Path, edits: Sequence[FieldEdit], compression: Compression | None = None
+    blend: RawBlend, destination: Path, edits: Sequence[FieldEdit], compression: Compression | None = None
 ) -> int:
     """Write `blend` with `edits` applied to `destination`; returns the bytes written.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..blendfile import BlendFile, FieldEdit, open_blend, write_rewritten_copy
+from ..blendfile import FieldEdit, RawBlend, write_rewritten_copy
 from ..blendfile.source import Compression
 from ..errors import PackError, RewriteError
 from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage
@@ -27,15 +27,13 @@ class StagedBlend:
     changes: int
 
 
-def edits_for(bf: BlendFile, changes: tuple[PathChange, ...]) -> list[FieldEdit]:
+def edits_for(bf: RawBlend, changes: tuple[PathChange, ...]) -> list[FieldEdit]:
     edits: list[FieldEdit] = []
     for change in changes:
         loc = change.reference.location
         assert loc is not None
         if loc.is_pointer_string:
-            block = next(
-                (b for b in (bf.blocks[i] for i in _blocks_at(bf, loc.offset)) if b.data_offset == loc.offset), None
-            )
+            block = bf.block_with_data_at(loc.offset)
             if block is None:
                 raise PackError(
                     f"{bf.path}: no string block at byte {loc.offset} for {change.reference.owner.describe()}"
@@ -50,15 +48,6 @@ def edits_for(bf: BlendFile, changes: tuple[PathChange, ...]) -> list[FieldEdit]
             )
         edits.append(FieldEdit(loc.offset, loc.size, change.new.ljust(loc.size, b"\0")))
     return edits
-
-
-def _blocks_at(bf: BlendFile, data_offset: int) -> list[int]:
-    """Index of the block whose data starts at data_offset (binary search over block offsets)."""
-    import bisect
-
-    offsets = bf.blocks._offsets
-    i = bisect.bisect_right(offsets, data_offset) - 1
-    return [i] if i >= 0 else []
 
 
 def stage_blends(
@@ -84,7 +73,8 @@ def stage_blends(
         )
         out = staging / planned.pack_path
         try:
-            with open_blend(planned.source) as bf:
+            # The trace read these files this run; only the bytes and the edited blocks are needed.
+            with RawBlend.open_raw(planned.source) as bf:
                 edits = edits_for(bf, changes)
                 write_rewritten_copy(bf, out, edits, compression=Compression.ZSTD if compress else None)
         except RewriteError as exc:

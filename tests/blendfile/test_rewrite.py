@@ -11,7 +11,7 @@ import pytest
 from bpy_run import run_bpy
 from samples.fixtures import SampleSet
 
-from bat_core.blendfile import BlendFile, Compression, open_blend, write_rewritten_copy
+from bat_core.blendfile import BlendFile, Compression, RawBlend, open_blend, write_rewritten_copy
 from bat_core.errors import RewriteError
 
 
@@ -90,3 +90,14 @@ def test_refuses_to_overwrite_its_source(bpy50_samples: SampleSet, tmp_path: Pat
     shutil.copy2(bpy50_samples.folder / "main.blend", source)
     with open_blend(source) as bf, pytest.raises(RewriteError, match="source"):
         write_rewritten_copy(bf, source, [])
+
+
+def test_a_raw_open_finds_exactly_the_blocks_a_full_open_lists(bpy50_samples: SampleSet) -> None:
+    """Rewriting opens files without a block table and reads the headers of the blocks it edits
+    where the trace found their data: they must be the headers the full reader lists."""
+    main = bpy50_samples.folder / "main.blend"
+    with open_blend(main) as bf, RawBlend.open_raw(main) as raw:
+        assert raw.decompressed_size == bf.decompressed_size
+        for block in list(bf.blocks)[:-1]:  # ENDB has no data
+            assert raw.block_with_data_at(block.data_offset) == block
+        assert raw.block_with_data_at(0) is None
