@@ -9,7 +9,10 @@ Only one job runs at a time; ``current()`` is what the status bar draws.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -28,6 +31,20 @@ except ImportError:  # pragma: no cover - top-level import in the tests
     from bat_core.progress import CancelToken, ProgressEvent, ProgressListener
 
 Work = Callable[[ProgressListener, CancelToken], JobSummary]
+
+
+JOB_NICENESS = 10  # added to the job thread's niceness while it runs beside the interface
+
+
+def _yield_cpu_to_the_interface() -> None:
+    """Lower this thread's CPU priority (Linux schedules threads one by one, and threads it
+    starts, such as the transfer and hashing workers, inherit it). With few cores, Blender's
+    drawing then gets the CPU first and the job takes what is left."""
+    if not sys.platform.startswith("linux"):
+        return
+    # Where it is not allowed, the job just runs at normal priority.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICENESS)
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,7 @@ class Job:
         self._events.put(event)
 
     def _run(self) -> None:
+        _yield_cpu_to_the_interface()
         self._outcome = run_work(self._work, self._listen, self.cancel_token, self._secrets)
 
     # --- main thread ---

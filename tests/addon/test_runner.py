@@ -5,6 +5,8 @@ cancel, errors and batch mode. The work functions copy real files, like a pack w
 from __future__ import annotations
 
 import io
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -226,3 +228,27 @@ def test_a_finished_job_nobody_collected_is_no_longer_shown_as_running(tmp_path:
         runner.begin(Job("next", copier([], tmp_path / "o2")))
     finally:
         runner.shutdown()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have their own niceness on Linux only")
+def test_a_job_beside_the_interface_runs_at_lower_priority_and_its_workers_too(tmp_path: Path) -> None:
+    seen: dict[str, int] = {}
+
+    def work(listener: ProgressListener, cancel: CancelToken) -> JobSummary:
+        seen["job"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        helper = threading.Thread(
+            target=lambda: seen.__setitem__("helper", os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        )
+        helper.start()
+        helper.join()
+        return JobSummary("directory", target=str(tmp_path))
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    job = Job("nice", work)
+    job.start()
+    wait_until(job)
+    assert job.outcome is not None and job.outcome.ok
+    expected = min(19, before + runner.JOB_NICENESS)
+    assert seen == {"job": expected, "helper": expected}
+    # The interface's own thread keeps its priority.
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
