@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import time
@@ -18,13 +19,23 @@ from bat_core.transfer.directory import INCOMPLETE_MARKER, PART_PREFIX, Director
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """inode and mtime of every file: a rename-into-place changes the inode, so this shows writes."""
+    """inode and mtime of every file: a rename-into-place changes the inode, so this shows writes.
+
+    Each file is also hard-linked beside the root, so its inode stays in use: otherwise the file
+    system may give a file deleted and written again its old inode number (seen on ext4)."""
+    held = root.parent / f".held-{root.name}-{next(_HOLDS)}"
     out = {}
     for path in root.rglob("*"):
         if path.is_file():
             st = path.stat()
-            out[path.relative_to(root).as_posix()] = (st.st_ino, st.st_mtime_ns)
+            name = path.relative_to(root).as_posix()
+            out[name] = (st.st_ino, st.st_mtime_ns)
+            (held / name).parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, held / name)
     return out
+
+
+_HOLDS = itertools.count()
 
 
 def leftovers(root: Path) -> list[Path]:
