@@ -8,6 +8,7 @@ BlockHeader objects are made on demand.
 
 from __future__ import annotations
 
+import functools
 import struct
 import sys
 from array import array
@@ -51,13 +52,22 @@ class BlockHeader:
 
     @property
     def is_id(self) -> bool:
-        """ID datablocks use 2-letter codes padded with NULs; other blocks use 4 letters."""
-        return self.code[2:] == b"\0\0" and self.code[:2] != b"\0\0"
+        return is_id_code(self.code)
+
+
+def is_id_code(code: bytes) -> bool:
+    """ID datablocks use 2-letter codes padded with NULs; other blocks use 4 letters."""
+    return code[2:] == b"\0\0" and code[:2] != b"\0\0"
+
+
+@functools.cache
+def _header_layout(byte_order: str, layout: str) -> struct.Struct:
+    return struct.Struct(byte_order + layout)
 
 
 def read_block_header(source: Source, header: FileHeader, offset: int) -> BlockHeader:
     """The block header starting at ``offset`` (which must be where a block starts)."""
-    layout = struct.Struct(header.byte_order + header.block_layout.value)
+    layout = _header_layout(header.byte_order, header.block_layout.value)
     raw = source.read(offset, layout.size)
     if len(raw) < layout.size:
         # Only ENDB may be cut short: Blender's readers stop at its code.
@@ -96,7 +106,6 @@ class BlockTable(Sequence[BlockHeader]):
         self.codes = codes
         self.olds = olds
         self.header_size = header.block_header_size
-        self._full = struct.Struct(header.byte_order + header.block_layout.value)
         self._code_int = struct.Struct(header.byte_order + "I")
         self._by_address: dict[int, int] | None = None
         self._by_code: bytes | None = None
@@ -168,7 +177,7 @@ class BlockTable(Sequence[BlockHeader]):
             found: list[int] = []
             for value in set(self._codes):
                 code = self.code_of_int(value)
-                if _is_id_code(code):
+                if is_id_code(code):
                     found.extend(self.indices_with_code(code))
             found.sort()
             self._id_indices = found
@@ -185,11 +194,6 @@ _COLUMNS: dict[tuple[bool, int], tuple[tuple[str, int], tuple[str, int], tuple[s
 
 
 SCAN_WINDOW = 256 << 10  # bytes of block headers and data looked at per read while scanning
-
-
-def _is_id_code(code: bytes) -> bool:
-    """ID datablocks use 2-letter codes padded with NULs; other blocks use 4 letters."""
-    return code[2:] == b"\0\0" and code[:2] != b"\0\0"
 
 
 def scan_blocks(path: Path, source: Source, header: FileHeader) -> BlockTable:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from ..errors import BlendFileError, CorruptBlendFileError, FieldError, RewriteError, TruncatedBlendFileError
 from .blocks import DNA1, BlockHeader, BlockTable, read_block_header, scan_blocks
@@ -51,8 +51,8 @@ class RawBlend:
         self.source = source
         self.header = header
 
-    @classmethod
-    def open_raw(cls, path: Path | str) -> RawBlend:
+    @staticmethod
+    def open_raw(path: Path | str) -> RawBlend:
         path = Path(path)
         compression, source = open_source(path)
         try:
@@ -65,7 +65,7 @@ class RawBlend:
     def close(self) -> None:
         self.source.close()
 
-    def __enter__(self) -> RawBlend:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -129,37 +129,24 @@ class BlendFile(RawBlend):
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path | str) -> BlendFile:
-        path = Path(path)
-        compression, source = open_source(path)
+        raw = RawBlend.open_raw(path)
         try:
-            header = parse_header(path, source.read(0, 32))
-            blocks = scan_blocks(path, source, header)
+            blocks = scan_blocks(raw.path, raw.source, raw.header)
             dna_index = next((i for i in reversed(blocks.indices_with_code(DNA1))), None)
             if dna_index is None:
-                raise TruncatedBlendFileError(path, "file has no SDNA (DNA1) block", source.size)
+                raise TruncatedBlendFileError(raw.path, "file has no SDNA (DNA1) block", raw.source.size)
             dna = blocks[dna_index]
             sdna = parse_sdna(
-                path,
-                source.read(dna.data_offset, dna.size),
+                raw.path,
+                raw.source.read(dna.data_offset, dna.size),
                 dna.data_offset,
-                header.byte_order,
-                header.pointer_size,
+                raw.header.byte_order,
+                raw.header.pointer_size,
             )
         except BaseException:
-            source.close()
+            raw.close()
             raise
-        return cls(path, compression, source, header, blocks, sdna)
-
-    def close(self) -> None:
-        self.source.close()
-
-    def __enter__(self) -> BlendFile:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+        return cls(raw.path, raw.compression, raw.source, raw.header, blocks, sdna)
 
     # -- properties ----------------------------------------------------------------------
     @property

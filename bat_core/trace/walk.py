@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import compress
 
 from ..blendfile import BlendFile, Struct
+from ..blendfile.blocks import is_id_code
 from ..blendfile.source import MemorySource
 
 # (struct, field) pairs never followed. ID.next/prev chain every datablock of a type; the rest
@@ -164,9 +165,7 @@ class Walker:
         (self._placeholder_code,) = struct.unpack(order + "I", b"ID\0\0")
         (self._library_code,) = struct.unpack(order + "I", b"LI\0\0")
         table = file.blocks
-        self._id_codes = {
-            c for c in set(table.codes) if (raw := struct.pack(order + "I", c))[2:] == b"\0\0" and raw[:2] != b"\0\0"
-        }
+        self._id_codes = {c for c in set(table.codes) if is_id_code(table.code_of_int(c))}
 
     def _is_wanted(self, sdna_index: int) -> bool:
         hit = self._wanted.get(sdna_index)
