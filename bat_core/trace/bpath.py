@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _DRIVE = re.compile(rb"^[A-Za-z]:[\\/]")
 
@@ -70,11 +70,11 @@ class BlendPath:
         return Path(os.path.normpath(os.path.join(blend_dir, text.replace("\\", "/"))))
 
 
-def relative_blend_path(target: PurePosixPath | str, blend_dir: PurePosixPath | str) -> bytes:
+def relative_blend_path(target: str, blend_dir: str) -> bytes:
     """The ``//``-relative path from a .blend's folder to `target` (both relative POSIX paths
     inside one pack). Worked out on the text: no file system or working-directory lookups."""
-    to = [p for p in str(target).split("/") if p and p != "."]
-    start = [p for p in str(blend_dir).split("/") if p and p != "."]
+    to = [p for p in target.split("/") if p and p != "."]
+    start = [p for p in blend_dir.split("/") if p and p != "."]
     common = 0
     for a, b in zip(to, start, strict=False):
         if a != b:

@@ -64,12 +64,13 @@ def walk_libraries(jobs: Sequence[LibraryJob], workers: int) -> list[LibraryResu
     """
     import pickle
 
+    sizes = [max(1, _size(job.path)) for job in jobs]
     groups: list[list[int]] = [[] for _ in range(max(1, min(workers, len(jobs))))]
     loads = [0] * len(groups)
-    for index in sorted(range(len(jobs)), key=lambda i: -_size(jobs[i].path)):
+    for index in sorted(range(len(jobs)), key=lambda i: -sizes[i]):
         lightest = loads.index(min(loads))
         groups[lightest].append(index)
-        loads[lightest] += max(1, _size(jobs[index].path))
+        loads[lightest] += sizes[index]
     children: list[tuple[int, int, list[int]]] = []
     for group in groups:
         read_end, write_end = os.pipe()
@@ -91,17 +92,17 @@ def walk_libraries(jobs: Sequence[LibraryJob], workers: int) -> list[LibraryResu
         with os.fdopen(read_end, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(pid, 0)
-        walked: list[LibraryResult] | None = None
+        walked: list[LibraryResult] = []
+        why = f"worker process ended with status {os.waitstatus_to_exitcode(status)}"
         if status == 0 and data:
             try:
                 walked = pickle.loads(data)
-            except Exception:
-                walked = None
+            except Exception as exc:  # the libraries are then walked in this process instead
+                why = f"unreadable result from a worker process: {exc}"
         for position, index in enumerate(group):
-            if walked is not None and position < len(walked):
+            if position < len(walked):
                 results[index] = walked[position]
             else:
-                why = f"worker process ended with status {os.waitstatus_to_exitcode(status)}"
                 results[index] = LibraryResult(jobs[index].path, (), (), (), (), (), error=why)
     return [results[i] for i in range(len(jobs))]
 

@@ -280,9 +280,7 @@ class _Tracer:
             block = bf.blocks[index]
             hit = owners.get(owner_index)
             if hit is None:
-                owner = bf.blocks[owner_index]
-                owner_view = bf.view(owner) if owner.code != b"ID\0\0" else bf.view(owner, struct_name="ID")
-                owner_name = owner_view.id_name()
+                (owner_name,) = bf.id_names([owner_index])
                 ctx = Context(owner_name[2:].decode("utf-8", "replace"), state.path.stem)
                 hit = owners[owner_index] = (ctx, owner_name)
             ctx, owner_name = hit

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Find the datablocks a file really uses, by following pointers the way Blender's reader does.
 
-Starting from root ID blocks, every pointer in every reachable struct is followed: to data
-blocks (modifiers, nodes, strips, caches...) and to other ID blocks, which then count as used
-too. Pointers to ``ID`` placeholder blocks are links into libraries; they are collected so the
-tracer can continue inside those libraries with exactly the datablocks needed.
+Starting from root ID blocks, each used datablock is swept as the contiguous run of blocks
+Blender writes after its ID block; the pointers in that run that can hold a datablock's address
+lead to other ID blocks, which then count as used too. Pointers to ``ID`` placeholder blocks are
+links into libraries; they are collected so the tracer can continue inside those libraries with
+exactly the datablocks needed.
 
 Some pointers must not be followed: the ``next``/``prev`` links between IDs (they chain *all*
 datablocks of a type), runtime back-pointers, and the library pointer itself.
@@ -222,13 +223,13 @@ class Walker:
         self._layouts[sdna_index] = result
         return result
 
-    def _plan(self, sdna_index: int) -> tuple[bool, struct.Struct | None, tuple[int, ...], int] | None:
+    def _plan(self, sdna_index: int) -> Plan | None:
         """(wanted, pointer format, pointer-array offsets, struct size) for a struct, or None to skip it."""
         try:
             return self._plans[sdna_index]
         except KeyError:
             pass
-        plan: tuple[bool, struct.Struct | None, tuple[int, ...], int] | None = None
+        plan: Plan | None = None
         if (
             sdna_index != RAW_DATA_STRUCT
             and 0 <= sdna_index < len(self.file.sdna)
@@ -315,11 +316,10 @@ class Walker:
                 run, base = memoryview(read(run_start, run_size)), run_start
             else:
                 run, base = None, 0  # big raw arrays (a dense mesh): read only the structs
+            # has_plan made a plan for every struct in the file: only blocks that have one pass.
             for index in compress(range(root, end), map(has_plan, sdnas[root:end])):
-                sdna_index = sdnas[index]
-                plan = plans[sdna_index] if sdna_index in plans else self._plan(sdna_index)
-                if plan is None:
-                    continue
+                plan = plans[sdnas[index]]
+                assert plan is not None
                 wanted, compiled, arrays, struct_size = plan
                 if wanted:
                     yield index, root
