@@ -117,6 +117,10 @@ class _Tracer:
         self.order[path] = None
         if temp is not None:
             self.temps.add(path)
+        self._announce(path)
+        return state
+
+    def _announce(self, path: Path) -> None:
         self.listener(
             ProgressEvent(
                 Stage.TRACE,
@@ -126,7 +130,6 @@ class _Tracer:
                 files_total=len(self.order),
             )
         )
-        return state
 
     def blends(self) -> list[Path]:
         return [p for p in self.order if p not in self.temps]
@@ -222,15 +225,7 @@ class _Tracer:
             self.failed.update(result.failed)
             for blend in result.blends:
                 self.order.setdefault(blend, None)
-                self.listener(
-                    ProgressEvent(
-                        Stage.TRACE,
-                        message=f"reading {blend.name}",
-                        current_file=str(blend),
-                        files_done=len(self.order),
-                        files_total=len(self.order),
-                    )
-                )
+                self._announce(blend)
             for needed_path, needed_names in result.needs:
                 queue.append((needed_path, None if needed_names is None else set(needed_names), None))
         queue.extendleft(reversed(retry))
