@@ -12,28 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import bpy
-from common import PKG, Recorder, emit, install, make_production
+from common import PKG, Recorder, emit, install, make_production, run_operator
 
 WORK = Path.cwd()
-
-
-def run(name: str, **props: Any) -> dict[str, Any]:
-    """Call bpy.ops.bat.<name>; record its return value or the error it raised, and the result."""
-    operator = getattr(bpy.ops.bat, name)
-    try:
-        outcome: dict[str, Any] = {"returned": sorted(operator(**props))}
-    except RuntimeError as ex:
-        outcome = {"raised": str(ex)}
-    result = bpy.context.window_manager.bat_result
-    outcome["result"] = {
-        "status": result.status,
-        "message": result.message,
-        "target": result.target,
-        "checkout_path": result.checkout_path,
-        "files_total": result.files_total,
-        "dependencies": [(d.category, d.path, d.owner) for d in result.dependencies],
-    }
-    return outcome
 
 
 def listing(folder: Path) -> list[str]:
@@ -43,33 +24,33 @@ def listing(folder: Path) -> list[str]:
 def main() -> None:
     install(sys.argv[1])
     facts: dict[str, Any] = {}
-    facts["never_saved"] = run("pack_directory", directory=str(WORK / "never"))
+    facts["never_saved"] = run_operator("pack_directory", directory=str(WORK / "never"))
 
     blend = make_production(WORK / "project")
     # Make the core's api module unimportable: the error must be clear, not a traceback.
     sys.modules[f"{PKG}.bat_core.api"] = None  # type: ignore[assignment]
-    facts["core_missing"] = run("pack_directory", directory=str(WORK / "out-nocore"))
+    facts["core_missing"] = run_operator("pack_directory", directory=str(WORK / "out-nocore"))
     del sys.modules[f"{PKG}.bat_core.api"]
     recorder = Recorder()
 
-    facts["directory"] = run("pack_directory", directory=str(WORK / "out-dir"))
+    facts["directory"] = run_operator("pack_directory", directory=str(WORK / "out-dir"))
     facts["directory_calls"] = recorder.take()
     facts["directory_files"] = listing(WORK / "out-dir")
-    facts["strict"] = run("pack_directory", directory=str(WORK / "out-strict"), strict=True)
+    facts["strict"] = run_operator("pack_directory", directory=str(WORK / "out-strict"), strict=True)
     facts["strict_wrote"] = (WORK / "out-strict").exists()
 
     (WORK / "a-file").write_text("not a folder")
-    facts["core_error"] = run("pack_directory", directory=str(WORK / "a-file"))
+    facts["core_error"] = run_operator("pack_directory", directory=str(WORK / "a-file"))
 
-    facts["zip"] = run("pack_zip", filepath=str(WORK / "pack"))
+    facts["zip"] = run_operator("pack_zip", filepath=str(WORK / "pack"))
     facts["zip_names"] = sorted(zipfile.ZipFile(WORK / "pack.zip").namelist())
     recorder.take()
 
-    facts["shaman_offline"] = run("pack_send_shaman", checkout_path="shots/010")
+    facts["shaman_offline"] = run_operator("pack_send_shaman", checkout_path="shots/010")
     facts["shaman_offline_calls"] = recorder.take()
     bpy.context.preferences.system.use_online_access = True
     # Nothing listens on port 9: the keys from the AWS_* variables reach the core, which fails.
-    facts["s3"] = run("pack_s3", bucket="renders", path="shot/010", endpoint="http://127.0.0.1:9")
+    facts["s3"] = run_operator("pack_s3", bucket="renders", path="shot/010", endpoint="http://127.0.0.1:9")
     facts["s3_calls"] = recorder.take()
 
     settings = bpy.context.scene.bat_settings
@@ -78,10 +59,10 @@ def main() -> None:
     settings.dry_run = True
     settings.directory = str(WORK / "out-scene")
     bpy.ops.wm.save_mainfile()
-    facts["scene_settings"] = run("pack_directory")
+    facts["scene_settings"] = run_operator("pack_directory")
     facts["scene_settings_calls"] = recorder.take()
     facts["scene_settings_wrote"] = (WORK / "out-scene").exists()
-    facts["override"] = run("pack_directory", noop=False, exclude="*.png")
+    facts["override"] = run_operator("pack_directory", noop=False, exclude="*.png")
     facts["override_calls"] = recorder.take()
     facts["override_files"] = listing(WORK / "out-scene")
 
@@ -90,21 +71,21 @@ def main() -> None:
     settings.exclude = ""
     bpy.context.scene.frame_end = 42
     before = blend.stat().st_mtime_ns
-    facts["unsaved_ask"] = run("pack_directory")
+    facts["unsaved_ask"] = run_operator("pack_directory")
     facts["saved_by_ask"] = blend.stat().st_mtime_ns != before
     prefs = bpy.context.preferences.addons[PKG].preferences
     prefs.unsaved_policy = "SAVE"
-    facts["unsaved_save"] = run("pack_directory")
+    facts["unsaved_save"] = run_operator("pack_directory")
     facts["saved_by_save"] = blend.stat().st_mtime_ns != before
 
     report = WORK / "deps.json"
-    facts["check"] = run("check_dependencies", export_json=str(report))
+    facts["check"] = run_operator("check_dependencies", export_json=str(report))
     facts["check_report"] = json.loads(report.read_text()) if report.exists() else None
     exported = WORK / "exported-report"
-    facts["export"] = run("export_report", filepath=str(exported))
+    facts["export"] = run_operator("export_report", filepath=str(exported))
     written = exported.with_suffix(".json")
     facts["exported"] = json.loads(written.read_text()) if written.exists() else None
-    facts["check_strict"] = run("check_dependencies", strict=True)
+    facts["check_strict"] = run_operator("check_dependencies", strict=True)
     emit(facts)
 
 

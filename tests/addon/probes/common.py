@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,32 @@ def install(zip_path: str) -> None:
 
 def module(name: str) -> Any:
     return sys.modules[f"{PKG}.{name}"]
+
+
+def run_operator(name: str, **props: Any) -> dict[str, Any]:
+    """Call bpy.ops.bat.<name>; record what it returned or raised, how long it took, and the
+    result it left in the window manager."""
+    operator = getattr(bpy.ops.bat, name)
+    began = time.monotonic()
+    try:
+        outcome: dict[str, Any] = {"returned": sorted(operator(**props))}
+    except RuntimeError as ex:
+        outcome = {"raised": str(ex)}
+    outcome["seconds"] = round(time.monotonic() - began, 2)
+    result = bpy.context.window_manager.bat_result
+    outcome["result"] = {
+        "status": result.status,
+        "message": result.message,
+        "target": result.target,
+        "checkout_path": result.checkout_path,
+        "main_blend_in_pack": result.main_blend_in_pack,
+        "files_total": result.files_total,
+        "uploaded_files": result.uploaded_files,
+        "uploaded_bytes": int(result.uploaded_bytes or 0),
+        "dependencies": [(d.category, d.path, d.owner) for d in result.dependencies],
+        "missing": [d.path for d in result.dependencies if d.category == "missing"],
+    }
+    return outcome
 
 
 def emit(facts: dict[str, Any]) -> None:

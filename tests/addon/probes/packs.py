@@ -11,38 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import bpy
-from common import PKG, Recorder, emit, install
+from common import PKG, Recorder, emit, install, run_operator
 
 WORK = Path.cwd()
-
-
-def run(name: str, **props: Any) -> dict[str, Any]:
-    """Call bpy.ops.bat.<name>; record what it returned or raised, how long it took, the result."""
-    operator = getattr(bpy.ops.bat, name)
-    began = time.monotonic()
-    try:
-        outcome: dict[str, Any] = {"returned": sorted(operator(**props))}
-    except RuntimeError as ex:
-        outcome = {"raised": str(ex)}
-    outcome["seconds"] = round(time.monotonic() - began, 2)
-    result = bpy.context.window_manager.bat_result
-    outcome["result"] = {
-        "status": result.status,
-        "message": result.message,
-        "target": result.target,
-        "checkout_path": result.checkout_path,
-        "main_blend_in_pack": result.main_blend_in_pack,
-        "files_total": result.files_total,
-        "uploaded_files": result.uploaded_files,
-        "uploaded_bytes": int(result.uploaded_bytes or 0),
-        "missing": [d.path for d in result.dependencies if d.category == "missing"],
-    }
-    return outcome
 
 
 def main() -> None:
@@ -53,41 +28,41 @@ def main() -> None:
     facts: dict[str, Any] = {}
     out = WORK / "out"
 
-    facts["directory"] = run("pack_directory", directory=str(out / "dir"), project=project)
-    facts["zip"] = run("pack_zip", filepath=str(out / "pack"), project=project)
+    facts["directory"] = run_operator("pack_directory", directory=str(out / "dir"), project=project)
+    facts["zip"] = run_operator("pack_zip", filepath=str(out / "pack"), project=project)
     recorder.take()
 
     bpy.context.preferences.system.use_online_access = True
     # The URL and token come from BAT_SHAMAN_URL / BAT_SHAMAN_TOKEN, the checkout from the operator.
-    facts["shaman"] = run("pack_send_shaman", checkout_path="shots/shot_010", project=project)
+    facts["shaman"] = run_operator("pack_send_shaman", checkout_path="shots/shot_010", project=project)
     facts["shaman_calls"] = recorder.take()
-    facts["shaman_again"] = run("pack_send_shaman", checkout_path="shots/shot_010-again", project=project)
+    facts["shaman_again"] = run_operator("pack_send_shaman", checkout_path="shots/shot_010-again", project=project)
     facts["cache_files"] = sorted(
         str(p.relative_to(WORK / "user")) for p in (WORK / "user").rglob("*") if "checksum-cache" in str(p)
     )
-    facts["shaman_down"] = run(
+    facts["shaman_down"] = run_operator(
         "pack_send_shaman", shaman_url=os.environ["BAT_DOWN_URL"], checkout_path="x", project=project
     )
 
     recorder.take()
-    facts["s3"] = run("pack_s3", path="packs/shot_010", project=project)
+    facts["s3"] = run_operator("pack_s3", path="packs/shot_010", project=project)
     facts["s3_calls"] = recorder.take()
-    facts["s3_again"] = run("pack_s3", path="packs/shot_010", project=project)
+    facts["s3_again"] = run_operator("pack_s3", path="packs/shot_010", project=project)
     prefs = bpy.context.preferences.addons[PKG].preferences
     prefs.s3_bucket = "no-such-bucket-bat"
     os.environ.pop("BAT_S3_BUCKET")
-    facts["s3_no_bucket"] = run("pack_s3", path="x", project=project)
+    facts["s3_no_bucket"] = run_operator("pack_s3", path="x", project=project)
     recorder.take()
 
     bpy.ops.wm.open_mainfile(filepath=broken)
     report = WORK / "missing-report.json"
-    facts["check"] = run("check_dependencies", export_json=str(report))
+    facts["check"] = run_operator("check_dependencies", export_json=str(report))
     facts["check_report"] = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
-    facts["check_strict"] = run("check_dependencies", strict=True)
-    facts["strict_shaman"] = run("pack_send_shaman", checkout_path="broken", strict=True)
-    facts["strict_zip"] = run("pack_zip", filepath=str(out / "broken.zip"), strict=True)
+    facts["check_strict"] = run_operator("check_dependencies", strict=True)
+    facts["strict_shaman"] = run_operator("pack_send_shaman", checkout_path="broken", strict=True)
+    facts["strict_zip"] = run_operator("pack_zip", filepath=str(out / "broken.zip"), strict=True)
     facts["strict_zip_written"] = (out / "broken.zip").exists()
-    facts["lenient_dir"] = run("pack_directory", directory=str(out / "broken"))
+    facts["lenient_dir"] = run_operator("pack_directory", directory=str(out / "broken"))
     facts["strict_calls"] = len(recorder.take())
     emit(facts)
 
