@@ -216,6 +216,13 @@ class _Tracer:
         for job, result in zip(batch, parallel.walk_libraries(batch, self.jobs), strict=True):
             if result.error:
                 # Walk it here instead, in order; and never hand it to a worker again.
+                self.listener(
+                    ProgressEvent(
+                        Stage.TRACE,
+                        message=f"reading {result.path.name} here: {result.error}",
+                        current_file=str(result.path),
+                    )
+                )
                 self.walk_here.add(result.path)
                 retry.append((result.path, None if job.names is None else set(job.names), None))
                 continue

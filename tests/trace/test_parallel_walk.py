@@ -53,8 +53,10 @@ out = {}
 for name in sys.argv[2:]:
     one = answer(trace(Path(name), TraceOptions(jobs=1)))
     del batches[:]
-    two = answer(trace(Path(name), TraceOptions(jobs=2)))
-    out[name] = {"equal": one == two, "batches": list(batches), "one": one, "two": two}
+    messages = []
+    two = answer(trace(Path(name), TraceOptions(jobs=2), lambda event: messages.append(event.message)))
+    retried = [m for m in messages if "here:" in m]
+    out[name] = {"equal": one == two, "batches": list(batches), "one": one, "two": two, "retried": retried}
 print(json.dumps(out))
 """
 
@@ -90,4 +92,9 @@ def test_a_failing_worker_only_makes_the_tracer_walk_that_library_itself(
     results = _run("fail", mains)
     for name, r in results.items():
         assert r["equal"], (name, r["one"], r["two"])
-    assert results[str(productions["libraries"].main)]["batches"] == [2]
+    two_libraries = results[str(productions["libraries"].main)]
+    assert two_libraries["batches"] == [2]
+    # Each library a worker failed on is announced with the worker's error, then read here.
+    retried = two_libraries["retried"]
+    assert isinstance(retried, list) and len(retried) == 2, retried
+    assert all("worker failure for the test" in m for m in retried), retried
