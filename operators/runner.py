@@ -34,6 +34,7 @@ Work = Callable[[ProgressListener, CancelToken], JobSummary]
 
 
 JOB_NICENESS = 10  # added to the job thread's niceness while it runs beside the interface
+MAX_NICENESS = 19  # the lowest priority Linux has
 
 
 def _yield_cpu_to_the_interface() -> None:
@@ -44,7 +45,9 @@ def _yield_cpu_to_the_interface() -> None:
         return
     # Where it is not allowed, the job just runs at normal priority.
     with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), JOB_NICENESS)
+        thread = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, thread)
+        os.setpriority(os.PRIO_PROCESS, thread, min(MAX_NICENESS, current + JOB_NICENESS))
 
 
 @dataclass(frozen=True)

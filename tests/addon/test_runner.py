@@ -248,7 +248,7 @@ def test_a_job_beside_the_interface_runs_at_lower_priority_and_its_workers_too(t
     job.start()
     wait_until(job)
     assert job.outcome is not None and job.outcome.ok
-    expected = min(19, before + runner.JOB_NICENESS)
+    expected = min(runner.MAX_NICENESS, before + runner.JOB_NICENESS)
     assert seen == {"job": expected, "helper": expected}
     # The interface's own thread keeps its priority.
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
