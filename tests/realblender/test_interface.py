@@ -4,15 +4,12 @@ user does: File menu → Pack & Send to Shaman, driven by X input events (xdotoo
 screenshots of the X screen and draw hooks. blender_scripts/gui_pack.py drives the session;
 the screenshots and its observations are kept in results/realblender/.
 
-On the interface staying responsive: the goal is < 100 ms between main-loop iterations during an
-upload. With software OpenGL one frame of the sidebar alone takes 45-55 ms here when idle, and
-80-96 ms while the job, the Shaman server, the throttling proxy and the screenshots share the two
-cores, so a fixed 100 ms limit in a test would fail on a slightly slower machine. This test
-asserts what tells a running interface from a frozen one (the main loop iterates several times
-during the job and no pause comes near the job's length) and writes the numbers to
-results/realblender/interface-timing.json; benchmarks/interface_gaps.py runs it several times and
-prints the longest pause against the 100 ms target. BAT_REAL_BLENDER_MAX_GAP_MS sets an absolute
-limit for the test (100 for the goal)."""
+On the interface staying responsive: the test asserts the goal, < 100 ms between main-loop
+iterations (bpy.app.timers ticks) during the upload, and writes the numbers to
+results/realblender/interface-timing.json; benchmarks/interface_gaps.py runs it several times. With
+software OpenGL a frame of the sidebar alone takes 40-60 ms here, so the goal leaves less than a
+factor of two: BAT_REAL_BLENDER_MAX_GAP_MS sets another limit for a machine known to draw slower
+(the numbers written say which limit was used)."""
 
 from __future__ import annotations
 
@@ -30,6 +27,7 @@ from shaman.client_proxy import FaultProxy, Rule
 pytestmark = [pytest.mark.realblender, pytest.mark.slow, needs_gui]
 CHECKOUT = "gui-shot"
 UPLOAD_RATE = 5e6  # bytes per second and upload request
+MAX_GAP_MS = 100.0  # the longest pause of the interface allowed during the upload
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +107,7 @@ def test_the_interface_keeps_running_during_the_upload(session: dict[str, Any]) 
     baseline = session["ticks_baseline_redraw"]
     forced = os.environ.get("BAT_REAL_BLENDER_MAX_GAP_MS")
     seconds = session["job_window_s"][1] - session["job_window_s"][0]
-    limit = float(forced) if forced else seconds * 1000 / 2
+    limit = float(forced) if forced else MAX_GAP_MS
     numbers = {
         "job_s": round(seconds, 2), "limit_ms": round(limit, 1), "during_job": job, "baseline_no_job": baseline,
         "baseline_no_job_sidebar_only_redraw": session["ticks_baseline_sidebar_redraw"],
@@ -117,5 +115,6 @@ def test_the_interface_keeps_running_during_the_upload(session: dict[str, Any]) 
     }  # fmt: skip
     (keep_results() / "interface-timing.json").write_text(json.dumps(numbers, indent=1), encoding="utf-8")
     print("interface timing:", numbers)
+    assert seconds >= 2.0, numbers  # a real upload was measured, not a blink
     assert job["ticks"] >= 3, numbers
     assert job["max_gap_ms"] < limit, numbers
