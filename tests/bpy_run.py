@@ -35,9 +35,7 @@ def run_bpy(snippet: str, *args: Any, timeout: float = 300) -> Any:
     )
     marker = "@@BPY-RESULT@@"
     if proc.returncode != 0 or marker not in proc.stdout:
-        raise RuntimeError(
-            f"bpy snippet failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        )
+        raise RuntimeError(f"bpy snippet failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.rsplit(marker, 1)[1])
 
 
