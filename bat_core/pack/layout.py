@@ -41,6 +41,14 @@ def _below(path: str, root: str) -> str:
     return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
+def project_place(path: Path, project: Path) -> str | None:
+    """Where a file inside ``project`` goes in the pack (every plan puts it there), or None for a
+    file elsewhere, whose place depends on the other files outside the project."""
+    if _is_windows_style(path) or not _inside(path, project):
+        return None
+    return _below(str(path), str(project))
+
+
 class PackLayout:
     def __init__(self, project: Path, paths: Iterable[Path]) -> None:
         self.project = Path(os.path.normpath(project.absolute()))
@@ -49,7 +57,6 @@ class PackLayout:
         if outside:
             parents = [str(p.parent) for p in outside]
             self.outside_base = Path(os.path.commonpath(parents))
-        self._project_text = str(self.project)
         self._placed: dict[Path, str] = {}
 
     def place(self, path: Path) -> str:
@@ -62,8 +69,9 @@ class PackLayout:
     def _place(self, path: Path) -> str:
         if _is_windows_style(path):
             return self._windows_place(str(path))
-        if _inside(path, self.project):
-            return _below(str(path), self._project_text)
+        inside = project_place(path, self.project)
+        if inside is not None:
+            return inside
         if self.outside_base is None or not _inside(path, self.outside_base):
             raise PackError(f"{path}: outside the project and not planned for the pack")
         rel = _below(str(path), str(self.outside_base))

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,20 @@ from ..errors import MissingDependencyError, PackError
 from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage, ignore_progress
 from ..trace import TraceOptions, trace
 from ..trace.bpath import BlendPath
+from ..trace.model import Reference
+from ..trace.tracer import normalize
+from ..transfer.directory import DirectoryTarget
+from ..transfer.early import EarlyCopies
 from ..transfer.engine import TransferResult, run_transfer
-from ..transfer.target import TransferItem
-from .plan import PackPlan, PlanOptions, make_plan
+from ..transfer.target import Target, TransferItem
+from .layout import project_place
+from .plan import PackPlan, PlanOptions, excluded, make_plan
 from .stage import StagedBlend, stage_blends
 from .targets import TargetSettings, open_target, result_info, target_kind
+
+# Threads copying files while the tracer runs: the tracer holds one core, and more copies
+# at once only slowed it down by competing for that core.
+EARLY_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -48,8 +58,54 @@ class PackOutcome:
 def run_pack(
     request: PackRequest, listener: ProgressListener = ignore_progress, cancel: CancelToken | None = None
 ) -> PackOutcome:
+    early = _early_copies(request, cancel)
+    try:
+        return _run_pack(request, listener, cancel, early)
+    finally:
+        if early is not None:
+            early.close()
+
+
+def _early_copies(request: PackRequest, cancel: CancelToken | None) -> EarlyCopies | None:
+    """Copies started while tracing, for a folder target; none for a dry run, or with --strict,
+    which must fail before anything is written."""
+    if request.noop or request.strict or target_kind(request.target) != "directory":
+        return None
+    target = open_target(request.target, request.settings, "")
+    assert isinstance(target, DirectoryTarget)
+    early = EarlyCopies(target, workers=min(EARLY_WORKERS, request.settings.workers), cancel=cancel)
+    target.early = early
+    return early
+
+
+def _early_offers(request: PackRequest, early: EarlyCopies) -> Callable[[Reference], None]:
+    """The tracer's callback: offer each file whose place in the pack is already certain."""
+    main = normalize(request.blend)
+    project = Path(os.path.normpath((request.plan.project or main.parent).absolute()))
+    patterns = request.plan.exclude
+
+    def offer(ref: Reference) -> None:
+        # Libraries get rewritten; a file reached only by an absolute path may stay out with
+        # --relative-only: the plan decides those.
+        if ref.packed or not ref.files or ref.kind == "library":
+            return
+        if request.plan.relative_only and ref.location is not None and not BlendPath(ref.stored).is_blend_relative:
+            return
+        for path in ref.files:
+            place = project_place(path, project)
+            if place is None or path.suffix.lower() == ".blend" or excluded(path, patterns):
+                continue
+            early.offer(path, place)
+
+    return offer
+
+
+def _run_pack(
+    request: PackRequest, listener: ProgressListener, cancel: CancelToken | None, early: EarlyCopies | None
+) -> PackOutcome:
     options = TraceOptions(all_library_data=request.all_library_data, jobs=request.trace_jobs)
-    result = trace(request.blend, options, listener, cancel)
+    offers = _early_offers(request, early) if early is not None else None
+    result = trace(request.blend, options, listener, cancel, on_reference=offers)
     plan = make_plan(result, request.plan)
     listener(
         ProgressEvent(
@@ -81,7 +137,10 @@ def run_pack(
             )
             for f in plan.files
         ]
-        target = open_target(request.target, request.settings, plan.main_pack_path)
+        if early is not None:
+            target: Target = early.target
+        else:
+            target = open_target(request.target, request.settings, plan.main_pack_path)
         transfer = run_transfer(items, target, workers=request.settings.workers, listener=listener, cancel=cancel)
         info = result_info(target)
         verified = False

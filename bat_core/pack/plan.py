@@ -70,7 +70,7 @@ class PlanOptions:
     relative_only: bool = False
 
 
-def _excluded(path: Path, patterns: Sequence[str]) -> bool:
+def excluded(path: Path, patterns: Sequence[str]) -> bool:
     text = path.as_posix()
     return any(fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(path.name, p) for p in patterns)
 
@@ -97,14 +97,14 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
     skipped: dict[Path, str] = {}
     blends = [b for b in trace.blends]
     for blend in blends:
-        if blend != main and _excluded(blend, options.exclude):
+        if blend != main and excluded(blend, options.exclude):
             skipped[blend] = "excluded"
     for ref in trace.references:
         if ref.packed or (ref.missing and not ref.files):
             continue
         absolute_ref = not BlendPath(ref.stored).is_blend_relative and ref.location is not None
         for f in ref.files:
-            if _excluded(f, options.exclude):
+            if excluded(f, options.exclude):
                 skipped.setdefault(f, "excluded")
             elif options.relative_only and absolute_ref:
                 skipped.setdefault(f, "absolute path (--relative-only)")

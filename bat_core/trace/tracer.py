@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,10 +79,12 @@ class _Tracer:
         listener: ProgressListener = ignore_progress,
         cancel: CancelToken | None = None,
         jobs: int | None = None,
+        on_reference: Callable[[Reference], None] | None = None,
     ) -> None:
         self.options = options
         self.listener = listener
         self.cancel = cancel
+        self.on_reference = on_reference
         self.jobs = options.jobs if jobs is None else jobs
         self.open: dict[Path, _Open] = {}
         self.failed: dict[Path, str] = {}
@@ -227,7 +230,8 @@ class _Tracer:
                 retry.append((result.path, None if job.names is None else set(job.names), None))
                 continue
             self.elsewhere[result.path] = job.names
-            self.references.extend(result.references)
+            for ref in result.references:
+                self._keep(ref)
             self.missing_blocks.extend(result.missing_blocks)
             self.failed.update(result.failed)
             for blend in result.blends:
@@ -288,7 +292,7 @@ class _Tracer:
             ctx, owner_name = hit
             for view in bf.views(block):
                 for rule, found in extract_all(view, ctx):
-                    self.references.append(self._reference(state, owner_name, rule, found))
+                    self._keep(self._reference(state, owner_name, rule, found))
         placeholders = [bf.blocks[i] for i in state.walker.placeholders[before:]]
         return self._library_needs(state, placeholders, all_libraries=names is None)
 
@@ -319,7 +323,7 @@ class _Tracer:
                 ctx = Context(lib_name[2:].decode("utf-8", "replace"), state.path.stem)
                 for rule, found in extract_all(lib, ctx):
                     ref = self._reference(state, lib_name, rule, found)
-                    self.references.append(ref)
+                    self._keep(ref)
                     if ref.missing and not ref.packed:
                         for name in sorted(names):
                             self.missing_blocks.append(MissingDatablock(ref.resolved, _id_label(name), state.path))
@@ -335,6 +339,11 @@ class _Tracer:
         return out
 
     # -- references ----------------------------------------------------------------------------
+    def _keep(self, ref: Reference) -> None:
+        self.references.append(ref)
+        if self.on_reference is not None:
+            self.on_reference(ref)
+
     def _reference(self, state: _Open, owner_name: bytes, rule: PathRule, found: Found) -> Reference:
         blend_path = state.path
         resolved = resolve_stored(found.stored, blend_path.parent)
@@ -431,10 +440,15 @@ def trace(
     options: TraceOptions | None = None,
     listener: ProgressListener = ignore_progress,
     cancel: CancelToken | None = None,
+    on_reference: Callable[[Reference], None] | None = None,
 ) -> TraceResult:
-    """Trace `blend` and everything it uses; raises BlendFileError/TraceError for an unreadable main file."""
+    """Trace `blend` and everything it uses; raises BlendFileError/TraceError for an unreadable main file.
+
+    ``on_reference`` sees each reference as soon as it is found (a library walked twice may
+    report one twice), so a caller can act on files before the whole trace is done.
+    """
     main = normalize(Path(blend))
-    tracer = _Tracer(options or TraceOptions(), listener, cancel)
+    tracer = _Tracer(options or TraceOptions(), listener, cancel, on_reference=on_reference)
     try:
         result = tracer.run(main)
     finally:

@@ -11,6 +11,8 @@ How a half-written pack is told apart from a finished one:
 * Every file is written to a hidden ``.bat-part-*`` name in its own folder and renamed
   over the old one only when complete, so no file is ever half-written under its real
   name; ``abort`` removes the part files of sends still running.
+* Copies made before the plan was complete (``early.py``) wait in a hidden scratch folder
+  and are renamed into place by ``send`` like part files.
 
 Re-packing into the same folder writes only what changed: a file whose size and mtime
 (nanoseconds, copied from the source) match is skipped; one whose size matches but mtime
@@ -35,10 +37,14 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import TransferError
 from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage
 from .target import BytesCallback, SendOutcome, TransferItem
+
+if TYPE_CHECKING:
+    from .early import EarlyCopies
 
 INCOMPLETE_MARKER = ".bat-incomplete"
 PART_PREFIX = ".bat-part-"
@@ -48,9 +54,9 @@ PART_PREFIX = ".bat-part-"
 _KERNEL_CHUNK = 16 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024
 _COMPARE_CHUNK = 1024 * 1024
-_O_BINARY = getattr(os, "O_BINARY", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_UTIME_FD = os.utime in os.supports_fd
+O_BINARY = getattr(os, "O_BINARY", 0)
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+UTIME_FD = os.utime in os.supports_fd
 # copy_file_range refuses some pairs (pipes, other file systems on old kernels, FUSE):
 # those fall back to plain reads and writes.
 _FALLBACK_ERRNOS = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EBADF}
@@ -66,6 +72,8 @@ class DirectoryTarget:
 
     def __init__(self, root: Path, *, workers: int = 4) -> None:
         self.root = Path(os.path.abspath(root))
+        # Copies made while the pack was still being planned (early.py), claimed by send().
+        self.early: EarlyCopies | None = None
         self._workers = max(1, workers)
         self._root_str = str(self.root)
         self._checked_dirs: set[str] = set()  # pack-relative folders known to be real folders
@@ -84,15 +92,15 @@ class DirectoryTarget:
     def begin(
         self, items: Sequence[TransferItem], cancel: CancelToken, listener: ProgressListener
     ) -> Sequence[TransferItem]:
-        self._make_root()
+        self.make_root()
         changed: list[TransferItem] = []
         maybe: list[tuple[TransferItem, str]] = []
         for item in items:
             cancel.raise_if_cancelled()
             if item.pack_path == INCOMPLETE_MARKER:
                 raise TransferError(f"{self.describe()}: pack path {INCOMPLETE_MARKER!r} is reserved")
-            dest = self._place(item.pack_path)
-            state = _compare_meta(item, dest)
+            dest = self.place(item.pack_path)
+            state = compare_meta(item, dest)
             if state == "changed":
                 changed.append(item)
             elif state == "maybe":
@@ -141,7 +149,7 @@ class DirectoryTarget:
                 )
             return [f.result() for f in futures]
 
-    def _make_root(self) -> None:
+    def make_root(self) -> None:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
@@ -151,7 +159,7 @@ class DirectoryTarget:
         if not self.root.is_dir():
             raise TransferError(f"{self.describe()}: exists and is not a folder")
 
-    def _place(self, pack_path: str) -> str:
+    def place(self, pack_path: str) -> str:
         """The file's path under the root, after checking no folder on the way is a link.
 
         Plain strings, not Path objects: for packs of many small files the pathlib
@@ -195,7 +203,7 @@ class DirectoryTarget:
             raise TransferError(f"{what}: {exc.strerror}") from exc
 
     def _remove_main(self, item: TransferItem) -> None:
-        dest = self._place(item.pack_path)
+        dest = self.place(item.pack_path)
         try:
             st = os.lstat(dest)
         except FileNotFoundError:
@@ -210,23 +218,32 @@ class DirectoryTarget:
     # -- send --------------------------------------------------------------------------
 
     def send(self, item: TransferItem, on_bytes: BytesCallback, cancel: CancelToken) -> SendOutcome:
-        dest = self._place(item.pack_path)
+        dest = self.place(item.pack_path)
+        early = self.early.claim(item) if self.early is not None else None
+        if early is not None:
+            try:
+                os.replace(early, dest)
+            except BaseException:
+                _unlink_quietly(early)
+                raise
+            on_bytes(item.size)
+            return SendOutcome.SENT
         part = os.path.join(os.path.dirname(dest), f"{PART_PREFIX}{secrets.token_hex(8)}")
-        src_fd = os.open(item.source, os.O_RDONLY | _O_BINARY)
+        src_fd = os.open(item.source, os.O_RDONLY | O_BINARY)
         try:
             src_st = os.fstat(src_fd)
-            dst_fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o666)
+            dst_fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY, 0o666)
             with self._lock:
                 self._parts.add(part)
             try:
                 try:
-                    _copy_fd(src_fd, dst_fd, src_st.st_size, on_bytes, cancel)
+                    copy_fd(src_fd, dst_fd, src_st.st_size, on_bytes, cancel)
                     times = (src_st.st_atime_ns, src_st.st_mtime_ns)
-                    if _UTIME_FD:
+                    if UTIME_FD:
                         os.utime(dst_fd, ns=times)
                 finally:
                     os.close(dst_fd)
-                if not _UTIME_FD:
+                if not UTIME_FD:
                     os.utime(part, ns=times)
                 cancel.raise_if_cancelled()
                 os.replace(part, dest)
@@ -243,6 +260,8 @@ class DirectoryTarget:
     # -- end ---------------------------------------------------------------------------
 
     def commit(self) -> None:
+        if self.early is not None:
+            self.early.close()
         try:
             os.unlink(self.root / INCOMPLETE_MARKER)
         except FileNotFoundError:
@@ -253,6 +272,8 @@ class DirectoryTarget:
 
     def abort(self) -> None:
         # The marker stays and the main file is absent: the folder reads as incomplete.
+        if self.early is not None:
+            self.early.close()
         with self._lock:
             parts = list(self._parts)
         for part in parts:
@@ -270,7 +291,7 @@ def _require_plain_folder(folder: Path, mode: int, pack_path: str) -> None:
         raise TransferError(f"{folder} is a file where the pack needs a folder for {pack_path}")
 
 
-def _compare_meta(item: TransferItem, dest: str) -> str:
+def compare_meta(item: TransferItem, dest: str) -> str:
     """'same', 'changed', or 'maybe' (same size, different mtime: compare the bytes)."""
     try:
         src_st = os.stat(item.source)
@@ -306,7 +327,7 @@ def _same_content(a: Path, b: str, cancel: CancelToken, on_bytes: BytesCallback)
         raise TransferError(f"cannot compare {a} with {b}: {exc.strerror}") from exc
 
 
-def _copy_fd(src: int, dst: int, size: int, on_bytes: BytesCallback, cancel: CancelToken) -> None:
+def copy_fd(src: int, dst: int, size: int, on_bytes: BytesCallback, cancel: CancelToken) -> None:
     """Copy ``src`` to ``dst`` in chunks, checking ``cancel`` between them.
 
     ``size`` (from fstat) lets a regular file finish without the extra call that would

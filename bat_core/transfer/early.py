@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Copy files into a pack folder while the pack is still being planned.
+
+Tracing a production takes a few tenths of a second of pure Python on one core, while the
+copy that follows is kernel work that leaves that core's neighbour idle. Files the tracer
+reports that can only end up in one place of the pack (inside the project, not a .blend that
+gets rewritten) are copied at once by a couple of threads, into numbered files of one hidden
+scratch folder in the pack root. Nothing appears under a real name before the plan is made,
+linted and reported: the transfer then claims each early copy and renames it into place
+(the same file system, so no bytes move again), and copies whatever it cannot claim the
+usual way. A copy is claimed only if its source still has the size and modification time it
+had when copied.
+
+``close`` stops the copies and removes the scratch folder with whatever was not claimed; the
+pipeline calls it whether the pack succeeded, failed or was cancelled. Only a killed process
+leaves the folder behind (hidden, named ``.bat-early-*``, never mistaken for a pack file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BatError
+from ..progress import CancelToken
+from .directory import O_BINARY, O_NOFOLLOW, UTIME_FD, DirectoryTarget, compare_meta, copy_fd
+from .target import TransferItem, check_pack_path
+
+SCRATCH_PREFIX = ".bat-early-"
+
+
+@dataclass(frozen=True)
+class _Copied:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+class _EitherToken(CancelToken):
+    """Cancelled when the caller cancels or when the early copies are closed."""
+
+    def __init__(self, *tokens: CancelToken | None) -> None:
+        super().__init__()
+        self._others = [t for t in tokens if t is not None]
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or any(t.cancelled for t in self._others)
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled:
+            from ..errors import CancelledError
+
+            raise CancelledError("cancelled by the user")
+
+
+class EarlyCopies:
+    def __init__(self, target: DirectoryTarget, workers: int = 2, cancel: CancelToken | None = None) -> None:
+        self.target = target
+        self._workers = max(1, workers)
+        self._stop = CancelToken()
+        self._token = _EitherToken(self._stop, cancel)
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._scratch: str | None = None
+        self._offered: set[str] = set()
+        self._copies: dict[str, tuple[Path, Future[_Copied]]] = {}
+        self._names = 0
+        self._closed = False
+        self._made_root = False
+
+    # -- while tracing -------------------------------------------------------------------------
+
+    def offer(self, source: Path, pack_path: str) -> None:
+        """Start copying ``source`` for ``pack_path`` unless it is already there or on its way.
+
+        Any problem (a name the pack refuses, a link in the way, an unreadable source) only
+        means no early copy: the transfer meets the same file later and reports it properly.
+        """
+        if self._closed or pack_path in self._offered:
+            return
+        self._offered.add(pack_path)
+        try:
+            check_pack_path(pack_path)
+            dest = self.target.place(pack_path)
+            if compare_meta(TransferItem(source, pack_path, 0), dest) != "changed":
+                return
+            scratch = self._scratch_folder()
+        except (BatError, OSError):
+            return
+        self._names += 1
+        part = os.path.join(scratch, str(self._names))
+        pool = self._pool
+        if pool is None:
+            pool = self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="bat-early")
+        self._copies[pack_path] = (source, pool.submit(self._copy, source, part))
+
+    def _scratch_folder(self) -> str:
+        if self._scratch is None:
+            self._made_root = not self.target.root.exists()
+            self.target.make_root()
+            folder = os.path.join(str(self.target.root), f"{SCRATCH_PREFIX}{secrets.token_hex(6)}")
+            os.mkdir(folder)
+            self._scratch = folder
+        return self._scratch
+
+    def _copy(self, source: Path, part: str) -> _Copied:
+        self._token.raise_if_cancelled()
+        src = os.open(source, os.O_RDONLY | O_BINARY)
+        try:
+            st = os.fstat(src)
+            dst = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY, 0o666)
+            try:
+                copy_fd(src, dst, st.st_size, _ignore_bytes, self._token)
+                if UTIME_FD:
+                    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(dst)
+            if not UTIME_FD:
+                os.utime(part, ns=(st.st_atime_ns, st.st_mtime_ns))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(part)
+            raise
+        finally:
+            os.close(src)
+        return _Copied(part, st.st_size, st.st_mtime_ns)
+
+    # -- while sending -------------------------------------------------------------------------
+
+    def claim(self, item: TransferItem) -> str | None:
+        """The path of a finished copy of ``item.source`` for ``item.pack_path``, now the caller's
+        to rename; None when there is none (or it failed, or the source changed since)."""
+        with self._lock:
+            entry = self._copies.pop(item.pack_path, None)
+        if entry is None:
+            return None
+        source, future = entry
+        try:
+            copied = future.result()
+        except Exception:
+            return None  # the usual copy meets the same problem and reports it
+        try:
+            st = os.stat(item.source)
+        except OSError:
+            st = None
+        if source != item.source or st is None or (st.st_size, st.st_mtime_ns) != (copied.size, copied.mtime_ns):
+            with contextlib.suppress(OSError):
+                os.unlink(copied.path)
+            return None
+        return copied.path
+
+    # -- in the end ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop copying and remove the scratch folder with every copy not claimed."""
+        self._closed = True
+        self._stop.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._copies.clear()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+            if self._made_root:
+                # A pack that stopped before its transfer leaves no folder of its own behind.
+                with contextlib.suppress(OSError):
+                    self.target.root.rmdir()
+
+
+def _ignore_bytes(n: int) -> None:
+    pass
