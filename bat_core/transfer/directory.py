@@ -327,7 +327,9 @@ def _same_content(a: Path, b: str, cancel: CancelToken, on_bytes: BytesCallback)
         raise TransferError(f"cannot compare {a} with {b}: {exc.strerror}") from exc
 
 
-def copy_fd(src: int, dst: int, size: int, on_bytes: BytesCallback, cancel: CancelToken) -> None:
+def copy_fd(
+    src: int, dst: int, size: int, on_bytes: BytesCallback, cancel: CancelToken, chunk: int = _KERNEL_CHUNK
+) -> None:
     """Copy ``src`` to ``dst`` in chunks, checking ``cancel`` between them.
 
     ``size`` (from fstat) lets a regular file finish without the extra call that would
@@ -338,7 +340,7 @@ def copy_fd(src: int, dst: int, size: int, on_bytes: BytesCallback, cancel: Canc
         try:
             while size <= 0 or copied < size:
                 cancel.raise_if_cancelled()
-                n = os.copy_file_range(src, dst, _KERNEL_CHUNK)
+                n = os.copy_file_range(src, dst, chunk)
                 if n == 0:
                     return
                 copied += n

@@ -2,10 +2,10 @@
 """Copy files into a pack folder while the pack is still being planned.
 
 Tracing a production takes a few tenths of a second of pure Python on one core, while the
-copy that follows is kernel work that leaves that core's neighbour idle. Files the tracer
-reports that can only end up in one place of the pack (inside the project, not a .blend that
-gets rewritten) are copied at once by a couple of threads, into numbered files of one hidden
-scratch folder in the pack root. Nothing appears under a real name before the plan is made,
+copy that follows is kernel work that leaves that core's neighbour idle. Large files the
+tracer reports that can only end up in one place of the pack (inside the project, not a
+.blend that gets rewritten) are copied at once by a couple of threads, into numbered files
+of one hidden scratch folder in the pack root. Nothing appears under a real name before the plan is made,
 linted and reported: the transfer then claims each early copy and renames it into place
 (the same file system, so no bytes move again), and copies whatever it cannot claim the
 usual way. A copy is claimed only if its source still has the size and modification time it
@@ -33,6 +33,15 @@ from .directory import O_BINARY, O_NOFOLLOW, UTIME_FD, DirectoryTarget, compare_
 from .target import TransferItem, check_pack_path
 
 SCRATCH_PREFIX = ".bat-early-"
+# Only files this big are copied early. A copy thread needs the interpreter lock after every
+# system call, and the tracer holds it nearly all the time: a few large files (a handful of
+# calls per 16 MiB) overlap well with tracing, thousands of small ones (several calls per
+# file, each waiting for the lock) slowed the tracer more than they saved.
+EARLY_MIN_BYTES = 4 * 1024 * 1024
+# Larger steps than the transfer's: after each step the copy thread waits for the lock the
+# tracer holds (up to the interpreter's 5 ms switch interval), so few long steps keep the
+# kernel copying. 64 MiB still lets a cancel through within a fraction of a second.
+EARLY_CHUNK = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -61,9 +70,16 @@ class _EitherToken(CancelToken):
 
 
 class EarlyCopies:
-    def __init__(self, target: DirectoryTarget, workers: int = 2, cancel: CancelToken | None = None) -> None:
+    def __init__(
+        self,
+        target: DirectoryTarget,
+        workers: int = 2,
+        cancel: CancelToken | None = None,
+        min_bytes: int = EARLY_MIN_BYTES,
+    ) -> None:
         self.target = target
         self._workers = max(1, workers)
+        self._min_bytes = min_bytes
         self._stop = CancelToken()
         self._token = _EitherToken(self._stop, cancel)
         self._lock = threading.Lock()
@@ -87,6 +103,8 @@ class EarlyCopies:
             return
         self._offered.add(pack_path)
         try:
+            if os.stat(source).st_size < self._min_bytes:
+                return
             check_pack_path(pack_path)
             dest = self.target.place(pack_path)
             if compare_meta(TransferItem(source, pack_path, 0), dest) != "changed":
@@ -117,7 +135,7 @@ class EarlyCopies:
             st = os.fstat(src)
             dst = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY, 0o666)
             try:
-                copy_fd(src, dst, st.st_size, _ignore_bytes, self._token)
+                copy_fd(src, dst, st.st_size, _ignore_bytes, self._token, chunk=EARLY_CHUNK)
                 if UTIME_FD:
                     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
             finally:
@@ -142,6 +160,8 @@ class EarlyCopies:
         if entry is None:
             return None
         source, future = entry
+        if future.cancel():
+            return None  # not started yet: the transfer's own workers copy it now
         try:
             copied = future.result()
         except Exception:
