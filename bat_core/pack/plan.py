@@ -122,10 +122,12 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
     anchors = [ref.resolved for ref in trace.references if not ref.packed and ref.location is not None]
     layout = PackLayout(project, [main, *eligible, *anchors])
     files: list[PlannedFile] = [PlannedFile(main, layout.place(main), _size(main), "blend", True, True)]
-    for path, kind in sorted(eligible.items()):
+    blend_set = set(blends)
+    # Sorted by parts, which is how Paths compare, without a Path comparison per step.
+    for path, kind in sorted(eligible.items(), key=lambda item: item[0].parts):
         if path == main:
             continue
-        files.append(PlannedFile(path, layout.place(path), _size(path), kind, path in blends))
+        files.append(PlannedFile(path, layout.place(path), _size(path), kind, path in blend_set))
     placed = {f.source: f.pack_path for f in files}
 
     changes: dict[Path, list[PathChange]] = {f.source: [] for f in files if f.is_blend}

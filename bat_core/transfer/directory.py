@@ -74,6 +74,7 @@ class DirectoryTarget:
         self.root = Path(os.path.abspath(root))
         # Copies made while the pack was still being planned (early.py), claimed by send().
         self.early: EarlyCopies | None = None
+        self._created_root = False  # the root did not exist before this run
         self._workers = max(1, workers)
         self._root_str = str(self.root)
         self._checked_dirs: set[str] = set()  # pack-relative folders known to be real folders
@@ -100,7 +101,12 @@ class DirectoryTarget:
             if item.pack_path == INCOMPLETE_MARKER:
                 raise TransferError(f"{self.describe()}: pack path {INCOMPLETE_MARKER!r} is reserved")
             dest = self.place(item.pack_path)
-            state = compare_meta(item, dest)
+            if self._created_root:
+                # A folder this run created holds nothing of an earlier pack: no need to look.
+                source_stat(item)
+                state = "changed"
+            else:
+                state = compare_meta(item, dest)
             if state == "changed":
                 changed.append(item)
             elif state == "maybe":
@@ -150,6 +156,12 @@ class DirectoryTarget:
             return [f.result() for f in futures]
 
     def make_root(self) -> None:
+        if not self._created_root and not os.path.lexists(self.root):
+            try:
+                self.root.mkdir(parents=True)
+                self._created_root = True
+            except FileExistsError:
+                pass  # made meanwhile by someone else: treated like any existing folder
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
@@ -291,12 +303,16 @@ def _require_plain_folder(folder: Path, mode: int, pack_path: str) -> None:
         raise TransferError(f"{folder} is a file where the pack needs a folder for {pack_path}")
 
 
-def compare_meta(item: TransferItem, dest: str) -> str:
-    """'same', 'changed', or 'maybe' (same size, different mtime: compare the bytes)."""
+def source_stat(item: TransferItem) -> os.stat_result:
     try:
-        src_st = os.stat(item.source)
+        return os.stat(item.source)
     except OSError as exc:
         raise TransferError(f"cannot read {item.source} (for {item.pack_path}): {exc.strerror}") from exc
+
+
+def compare_meta(item: TransferItem, dest: str) -> str:
+    """'same', 'changed', or 'maybe' (same size, different mtime: compare the bytes)."""
+    src_st = source_stat(item)
     try:
         dst_st = os.lstat(dest)
     except FileNotFoundError:

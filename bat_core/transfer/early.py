@@ -75,11 +75,11 @@ class EarlyCopies:
         target: DirectoryTarget,
         workers: int = 2,
         cancel: CancelToken | None = None,
-        min_bytes: int = EARLY_MIN_BYTES,
+        min_bytes: int | None = None,
     ) -> None:
         self.target = target
         self._workers = max(1, workers)
-        self._min_bytes = min_bytes
+        self._min_bytes = EARLY_MIN_BYTES if min_bytes is None else min_bytes
         self._stop = CancelToken()
         self._token = _EitherToken(self._stop, cancel)
         self._lock = threading.Lock()
