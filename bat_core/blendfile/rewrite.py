@@ -18,6 +18,8 @@ from ..errors import RewriteError
 from .file import FieldEdit, RawBlend
 from .source import Compression, compressor_for
 
+_KERNEL_COPY = hasattr(os, "copy_file_range")  # Linux
+
 
 def check_edits(edits: Sequence[FieldEdit], size: int, source: Path) -> list[FieldEdit]:
     ordered = sorted(edits, key=lambda e: e.offset)
@@ -76,6 +78,13 @@ def write_rewritten_copy(
     fd, tmp_name = tempfile.mkstemp(prefix=".bat-", suffix=".tmp", dir=destination.parent)
     written = 0
     try:
+        if compressor is None and blend.compression is Compression.NONE and _KERNEL_COPY:
+            try:
+                written = _copy_with_edits(blend, fd, edits)
+            finally:
+                os.close(fd)
+            os.replace(tmp_name, destination)
+            return written
         with os.fdopen(fd, "wb") as out:
             for chunk in edited_chunks(blend, edits):
                 data = compressor.compress(bytes(chunk)) if compressor is not None else chunk
@@ -90,3 +99,41 @@ def write_rewritten_copy(
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return written
+
+
+def _copy_with_edits(blend: RawBlend, out: int, edits: Sequence[FieldEdit]) -> int:
+    """An uncompressed copy: the kernel copies the unchanged spans file to file, only the edits
+    pass through this process (half the memory traffic of reading and writing every byte)."""
+    ordered = check_edits(edits, blend.decompressed_size, blend.path)
+    written = 0
+    with open(blend.path, "rb", buffering=0) as src:
+        position = 0
+        for edit in ordered:
+            written += _copy_span(src.fileno(), out, position, edit.offset - position, blend.path)
+            written += _write_all(out, edit.data)
+            position = edit.offset + edit.size
+        written += _copy_span(src.fileno(), out, position, blend.decompressed_size - position, blend.path)
+    return written
+
+
+def _copy_span(src: int, out: int, offset: int, count: int, path: Path) -> int:
+    done = 0
+    while done < count:
+        try:
+            n = os.copy_file_range(src, out, count - done, offset + done)
+        except OSError:
+            n = 0  # refused (another file system, an old kernel): copy it through this process
+        if n == 0:
+            data = os.pread(src, min(count - done, 1 << 24), offset + done)
+            if not data:
+                raise RewriteError(f"{path}: the file ended {count - done} bytes early while being copied")
+            n = _write_all(out, data)
+        done += n
+    return done
+
+
+def _write_all(out: int, data: bytes | bytearray | memoryview) -> int:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(out, view) :]
+    return len(data)

@@ -101,3 +101,32 @@ def test_a_raw_open_finds_exactly_the_blocks_a_full_open_lists(bpy50_samples: Sa
         for block in list(bf.blocks)[:-1]:  # ENDB has no data
             assert raw.block_with_data_at(block.data_offset) == block
         assert raw.block_with_data_at(0) is None
+
+
+def test_the_kernel_copy_writes_the_same_bytes_as_the_streamed_copy(
+    bpy50_samples: SampleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uncompressed copies on Linux copy unchanged spans with copy_file_range; the result must be
+    byte-identical to streaming every byte through the process, edits at the start, the middle
+    and the end of the file included."""
+    from bat_core.blendfile import rewrite
+    from bat_core.blendfile.file import FieldEdit
+
+    source = bpy50_samples.folder / "main.blend"
+    size = source.stat().st_size
+    with open_blend(source) as bf:
+        edits = [
+            _image_view(bf, b"relative_tex").string_edit("name", b"//moved/texture.png"),
+            FieldEdit(0, 7, b"BLENDER"),  # same bytes: an edit touching the very first byte
+            FieldEdit(size - 4, 4, b"\0\0\0\0"),  # the last bytes (the ENDB block's tail)
+        ]
+        if not rewrite._KERNEL_COPY:
+            pytest.skip("no copy_file_range on this platform: only the streamed copy exists")
+        kernel = tmp_path / "kernel.blend"
+        write_rewritten_copy(bf, kernel, edits)
+        monkeypatch.setattr(rewrite, "_KERNEL_COPY", False)
+        streamed = tmp_path / "streamed.blend"
+        write_rewritten_copy(bf, streamed, edits)
+    assert kernel.read_bytes() == streamed.read_bytes()
+    assert kernel.stat().st_size == size
+    assert b"//moved/texture.png" in kernel.read_bytes()
