@@ -126,9 +126,14 @@ def _run_pack(
     if request.noop:
         return PackOutcome(plan, None, {}, {}, False)
 
-    staging = Path(tempfile.mkdtemp(prefix="bat-staging-"))
+    # Into a folder target, the rewritten .blend files are written next to the early copies and
+    # renamed into place like them; elsewhere they wait in a temporary folder.
+    staging = early.staging_folder() if early is not None else Path(tempfile.mkdtemp(prefix="bat-staging-"))
     try:
         staged = stage_blends(plan, staging, request.compress, listener, cancel)
+        if early is not None:
+            for blend in staged.values():
+                early.adopt(blend.pack_path, blend.staged)
         items = [
             TransferItem(
                 source=staged[f.source].staged if f.source in staged else f.source,

@@ -150,6 +150,20 @@ class EarlyCopies:
             os.close(src)
         return _Copied(part, st.st_size, st.st_mtime_ns)
 
+    def staging_folder(self) -> Path:
+        """A folder in the scratch folder for files made for the pack (rewritten .blend files)."""
+        folder = Path(self._scratch_folder()) / "staged"
+        folder.mkdir(exist_ok=True)
+        return folder
+
+    def adopt(self, pack_path: str, path: Path) -> None:
+        """Offer a finished file in the staging folder as the early copy of itself for ``pack_path``."""
+        st = os.stat(path)
+        done: Future[_Copied] = Future()
+        done.set_result(_Copied(str(path), st.st_size, st.st_mtime_ns))
+        with self._lock:
+            self._copies[pack_path] = (path, done)
+
     # -- while sending -------------------------------------------------------------------------
 
     def claim(self, item: TransferItem) -> str | None:

@@ -23,16 +23,16 @@ from bat_core.transfer.target import TransferItem
 
 
 @pytest.fixture
-def claims(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every file of any size is copied early; returns the pack paths whose early copy was used."""
+def claims(monkeypatch: pytest.MonkeyPatch) -> list[TransferItem]:
+    """Every file of any size is copied early; returns the items whose early copy was used."""
     monkeypatch.setattr(early, "EARLY_MIN_BYTES", 0)
-    used: list[str] = []
+    used: list[TransferItem] = []
     original = EarlyCopies.claim
 
     def claim(self: EarlyCopies, item: TransferItem) -> str | None:
         found = original(self, item)
         if found is not None:
-            used.append(item.pack_path)
+            used.append(item)
         return found
 
     monkeypatch.setattr(EarlyCopies, "claim", claim)
@@ -48,7 +48,7 @@ def _packed(root: Path) -> dict[str, str]:
 
 
 def test_early_copies_give_the_same_pack_and_leave_no_scratch_folder(
-    productions: dict[str, Production], tmp_path: Path, claims: list[str]
+    productions: dict[str, Production], tmp_path: Path, claims: list[TransferItem]
 ) -> None:
     production = productions["library_chain"]
     before = tree_hashes(production.root)
@@ -57,8 +57,12 @@ def test_early_copies_give_the_same_pack_and_leave_no_scratch_folder(
     assert claims == []
     result = pack(_options(production, tmp_path / "early"))
 
-    assert claims, "no file was copied early"
-    assert not any(p.suffix == ".blend" for p in map(Path, claims))  # rewritten copies never go early
+    assert [i for i in claims if not i.pack_path.endswith(".blend")], "no file was copied early"
+    # The .blend files renamed into place are the rewritten copies, never early copies of the originals.
+    blends = [i for i in claims if i.pack_path.endswith(".blend")]
+    rewritten = {f["pack_path"] for f in result.report["files"] if f["rewritten_paths"]}
+    assert rewritten and {i.pack_path for i in blends} == rewritten
+    assert all(SCRATCH_PREFIX in str(i.source) and production.root not in i.source.parents for i in blends)
     assert _packed(tmp_path / "early") == _packed(tmp_path / "plain")
     assert not list((tmp_path / "early").glob(f"{SCRATCH_PREFIX}*"))
     assert result.uploaded_files == result.files_total
@@ -66,7 +70,7 @@ def test_early_copies_give_the_same_pack_and_leave_no_scratch_folder(
 
 
 def test_repacking_with_early_copies_writes_only_what_changed(
-    productions: dict[str, Production], tmp_path: Path, claims: list[str]
+    productions: dict[str, Production], tmp_path: Path, claims: list[TransferItem]
 ) -> None:
     production = productions["library_chain"]
     target = tmp_path / "pack"
@@ -79,7 +83,7 @@ def test_repacking_with_early_copies_writes_only_what_changed(
 
 
 def test_a_cancel_after_tracing_removes_early_copies_and_the_new_folder(
-    productions: dict[str, Production], tmp_path: Path, claims: list[str]
+    productions: dict[str, Production], tmp_path: Path, claims: list[TransferItem]
 ) -> None:
     production = productions["library_chain"]
     target = tmp_path / "pack"
