@@ -10,7 +10,10 @@ How a half-written pack is told apart from a finished one:
   Blender fails loudly instead of showing missing textures.
 * Every file is written to a hidden ``.bat-part-*`` name in its own folder and renamed
   over the old one only when complete, so no file is ever half-written under its real
-  name; ``abort`` removes the part files of sends still running.
+  name; ``abort`` removes the part files of sends still running. Into a folder the run
+  created itself, where there is nothing to overwrite, files other than the main .blend
+  are written under their own names; ``abort`` removes those still being written, and a
+  killed run leaves the marker and no main file, as above.
 * Copies made before the plan was complete (``early.py``) wait in a hidden scratch folder
   and are renamed into place by ``send`` like part files.
 
@@ -240,7 +243,11 @@ class DirectoryTarget:
                 raise
             on_bytes(item.size)
             return SendOutcome.SENT
-        part = os.path.join(os.path.dirname(dest), f"{PART_PREFIX}{secrets.token_hex(8)}")
+        # In a folder this run created nothing can be overwritten, so files other than the main
+        # one are written under their own names (a pack that stops half-way is still told by
+        # the marker and the missing main file): one rename and one name fewer per file.
+        direct = self._created_root and not item.is_main
+        part = dest if direct else os.path.join(os.path.dirname(dest), f"{PART_PREFIX}{secrets.token_hex(8)}")
         src_fd = os.open(item.source, os.O_RDONLY | O_BINARY)
         try:
             src_st = os.fstat(src_fd)
@@ -258,7 +265,8 @@ class DirectoryTarget:
                 if not UTIME_FD:
                     os.utime(part, ns=times)
                 cancel.raise_if_cancelled()
-                os.replace(part, dest)
+                if not direct:
+                    os.replace(part, dest)
             except BaseException:
                 _unlink_quietly(part)
                 raise
