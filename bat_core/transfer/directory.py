@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import threading
 from collections.abc import Sequence
@@ -247,7 +246,7 @@ class DirectoryTarget:
         # one are written under their own names (a pack that stops half-way is still told by
         # the marker and the missing main file): one rename and one name fewer per file.
         direct = self._created_root and not item.is_main
-        part = dest if direct else os.path.join(os.path.dirname(dest), f"{PART_PREFIX}{secrets.token_hex(8)}")
+        part = dest if direct else os.path.join(os.path.dirname(dest), f"{PART_PREFIX}{os.urandom(8).hex()}")
         src_fd = os.open(item.source, os.O_RDONLY | O_BINARY)
         try:
             src_st = os.fstat(src_fd)

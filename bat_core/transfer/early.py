@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -123,7 +122,7 @@ class EarlyCopies:
         if self._scratch is None:
             self._made_root = not self.target.root.exists()
             self.target.make_root()
-            folder = os.path.join(str(self.target.root), f"{SCRATCH_PREFIX}{secrets.token_hex(6)}")
+            folder = os.path.join(str(self.target.root), f"{SCRATCH_PREFIX}{os.urandom(6).hex()}")
             os.mkdir(folder)
             self._scratch = folder
         return self._scratch
