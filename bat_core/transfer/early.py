@@ -106,7 +106,8 @@ class EarlyCopies:
                 return
             check_pack_path(pack_path)
             dest = self.target.place(pack_path)
-            if compare_meta(TransferItem(source, pack_path, 0), dest) != "changed":
+            # A folder this run created holds no earlier copy to compare with.
+            if not self._made_root and compare_meta(TransferItem(source, pack_path, 0), dest) != "changed":
                 return
             scratch = self._scratch_folder()
         except (BatError, OSError):
