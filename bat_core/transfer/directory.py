@@ -119,10 +119,11 @@ class DirectoryTarget:
         if not changed:
             return []
         self._write_marker()
+        sending = {id(item) for item in changed}
         for item in items:
             if item.is_main:
                 self._remove_main(item)
-                if item not in changed:
+                if id(item) not in sending:
                     changed.append(item)
         for item in changed:
             self._make_parents(item.pack_path)
