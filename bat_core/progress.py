@@ -64,7 +64,23 @@ class CancelToken:
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:
-        if self._event.is_set():
+        if self.cancelled:
             from .errors import CancelledError
 
             raise CancelledError("cancelled by the user")
+
+
+class LinkedCancelToken(CancelToken):
+    """Cancelled when the caller's token is, or when the work that owns it stops on its own."""
+
+    def __init__(self, parent: CancelToken | None) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return super().cancelled or self.cancelled_by_caller
+
+    @property
+    def cancelled_by_caller(self) -> bool:
+        return self._parent is not None and self._parent.cancelled

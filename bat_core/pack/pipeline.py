@@ -23,14 +23,9 @@ from ..transfer.early import EarlyCopies
 from ..transfer.engine import TransferResult, run_transfer
 from ..transfer.target import Target, TransferItem
 from .layout import project_place
-from .plan import PackPlan, PlanOptions, excluded, make_plan
+from .plan import PackPlan, PlanOptions, excluded, make_plan, project_root
 from .stage import StagedBlend, stage_blends
 from .targets import TargetSettings, open_target, result_info, target_kind
-
-# Threads copying files while the tracer runs. The tracer keeps one core busy; with one copy
-# thread a pack of the benchmark production took 0.66 s (median of 8, in memory), with two
-# 0.80 s, without early copies 0.77 s: a second thread competed with the tracer for its core.
-EARLY_WORKERS = 1
 
 
 @dataclass(frozen=True)
@@ -74,15 +69,14 @@ def _early_copies(request: PackRequest, cancel: CancelToken | None) -> EarlyCopi
         return None
     target = open_target(request.target, request.settings, "")
     assert isinstance(target, DirectoryTarget)
-    early = EarlyCopies(target, workers=min(EARLY_WORKERS, request.settings.workers), cancel=cancel)
+    early = EarlyCopies(target, cancel=cancel)
     target.early = early
     return early
 
 
 def _early_offers(request: PackRequest, early: EarlyCopies) -> Callable[[Reference], None]:
     """The tracer's callback: offer each file whose place in the pack is already certain."""
-    main = normalize(request.blend)
-    project = Path(os.path.normpath((request.plan.project or main.parent).absolute()))
+    project = project_root(normalize(request.blend), request.plan)
     patterns = request.plan.exclude
 
     def offer(ref: Reference) -> None:

@@ -75,6 +75,11 @@ def excluded(path: Path, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(path.name, p) for p in patterns)
 
 
+def project_root(main: Path, options: PlanOptions) -> Path:
+    """The folder whose layout the pack keeps: ``--project``, or the main .blend's folder."""
+    return Path(os.path.normpath((options.project or main.parent).absolute()))
+
+
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -89,7 +94,7 @@ def _reference_target(ref: Reference) -> Path:
 
 def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
     main = trace.main
-    project = Path(os.path.normpath((options.project or main.parent).absolute()))
+    project = project_root(main, options)
     if project not in main.parents:
         raise PackError(f"{main}: the .blend is not inside the project folder {project}")
 

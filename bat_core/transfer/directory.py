@@ -36,7 +36,7 @@ import errno
 import os
 import stat
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -248,33 +248,25 @@ class DirectoryTarget:
         # the marker and the missing main file): one rename and one name fewer per file.
         direct = self._created_root and not item.is_main
         part = dest if direct else os.path.join(os.path.dirname(dest), f"{PART_PREFIX}{os.urandom(8).hex()}")
-        src_fd = os.open(item.source, os.O_RDONLY | O_BINARY)
-        try:
-            src_st = os.fstat(src_fd)
-            dst_fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY, 0o666)
+
+        def created() -> None:
             with self._lock:
                 self._parts.add(part)
-            try:
-                try:
-                    copy_fd(src_fd, dst_fd, src_st.st_size, on_bytes, cancel)
-                    times = (src_st.st_atime_ns, src_st.st_mtime_ns)
-                    if UTIME_FD:
-                        os.utime(dst_fd, ns=times)
-                finally:
-                    os.close(dst_fd)
-                if not UTIME_FD:
-                    os.utime(part, ns=times)
-                cancel.raise_if_cancelled()
-                if not direct:
-                    os.replace(part, dest)
-            except BaseException:
+
+        try:
+            copy_new_file(item.source, part, on_bytes, cancel, on_created=created)
+            cancel.raise_if_cancelled()
+            if not direct:
+                os.replace(part, dest)
+        except BaseException:
+            with self._lock:
+                ours = part in self._parts  # not when the name was taken before we could create it
+            if ours:
                 _unlink_quietly(part)
-                raise
-            finally:
-                with self._lock:
-                    self._parts.discard(part)
+            raise
         finally:
-            os.close(src_fd)
+            with self._lock:
+                self._parts.discard(part)
         return SendOutcome.SENT
 
     # -- end ---------------------------------------------------------------------------
@@ -349,6 +341,40 @@ def _same_content(a: Path, b: str, cancel: CancelToken, on_bytes: BytesCallback)
                 on_bytes(len(chunk_a))
     except OSError as exc:
         raise TransferError(f"cannot compare {a} with {b}: {exc.strerror}") from exc
+
+
+def copy_new_file(
+    source: Path,
+    dest: str,
+    on_bytes: BytesCallback,
+    cancel: CancelToken,
+    chunk: int = _KERNEL_CHUNK,
+    on_created: Callable[[], None] | None = None,
+) -> os.stat_result:
+    """Copy ``source`` into the new file ``dest`` (never an existing one, never through a link)
+    with the source's times; returns the source's stat. ``on_created`` runs once ``dest``
+    exists. A copy that fails after creating ``dest`` removes it."""
+    src_fd = os.open(source, os.O_RDONLY | O_BINARY)
+    try:
+        st = os.fstat(src_fd)
+        dst_fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY, 0o666)
+        try:
+            if on_created is not None:
+                on_created()
+            try:
+                copy_fd(src_fd, dst_fd, st.st_size, on_bytes, cancel, chunk)
+                if UTIME_FD:
+                    os.utime(dst_fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(dst_fd)
+            if not UTIME_FD:
+                os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+        except BaseException:
+            _unlink_quietly(dest)
+            raise
+    finally:
+        os.close(src_fd)
+    return st
 
 
 def copy_fd(

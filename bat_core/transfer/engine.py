@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import BatError, CancelledError, TransferError
-from ..progress import CancelToken, ProgressEvent, ProgressListener, Stage, ignore_progress
+from ..progress import CancelToken, LinkedCancelToken, ProgressEvent, ProgressListener, Stage, ignore_progress
 from .target import SendOutcome, Target, TransferItem, check_pack_path
 
 _EMIT_PER_S = 10
@@ -44,26 +44,6 @@ class TransferResult:
     @property
     def rate_bytes_per_s(self) -> float:
         return self.bytes_sent / self.seconds if self.seconds > 0 else 0.0
-
-
-class _RunToken(CancelToken):
-    """Cancelled when the caller's token is, or when the engine stops the run itself."""
-
-    def __init__(self, parent: CancelToken | None) -> None:
-        super().__init__()
-        self._parent = parent
-
-    @property
-    def cancelled(self) -> bool:
-        return super().cancelled or (self._parent is not None and self._parent.cancelled)
-
-    @property
-    def cancelled_by_caller(self) -> bool:
-        return self._parent is not None and self._parent.cancelled
-
-    def raise_if_cancelled(self) -> None:
-        if self.cancelled:
-            raise CancelledError("cancelled by the user")
 
 
 class _Progress:
@@ -145,7 +125,7 @@ def run_transfer(
     """
     items = list(items)
     _check_items(items)
-    token = _RunToken(cancel)
+    token = LinkedCancelToken(cancel)
     started = time.monotonic()
     all_items = _Progress(items)
     progress = _Progress([])
@@ -218,7 +198,7 @@ def _send_batch(
     batch: Sequence[TransferItem],
     target: Target,
     n_workers: int,
-    token: _RunToken,
+    token: LinkedCancelToken,
     progress: _Progress,
     listener: ProgressListener,
 ) -> None:
@@ -303,7 +283,7 @@ def _abort(target: Target) -> None:
         target.abort()
 
 
-def _as_bat_error(exc: BaseException, target: Target, token: _RunToken) -> BaseException:
+def _as_bat_error(exc: BaseException, target: Target, token: LinkedCancelToken) -> BaseException:
     """The exception to raise for ``exc``: cancellations stay, failures name file and target."""
     item: TransferItem | None = None
     if isinstance(exc, _WorkerFailedError):
