@@ -18,13 +18,14 @@ before each timed command (untimed), so neither pays for the other's write-back;
 deleted only at the end, because deleting on this ext4 (mounted with ``discard``) made the
 next timing depend on the trims in flight, but each is evicted from the page cache once
 synced, so later rounds do not pay for reclaiming earlier copies; the order alternates each
-round. The machine may be shared: the load average is printed with the results, and the
+round. On a VM that hands freed memory back to its host, that is held for the run
+(steady_memory.py). The machine may be shared: the load average is printed with the results, and the
 spread of the rounds shows the noise. Disk space: the production plus 2 x 2.2 GB per round
 and for the warm-up (about 27 GB for 5 rounds), all deleted at the end except the production
 (``--clean`` deletes that too).
 
     .venv/bin/python benchmarks/pack_vs_cp.py [--work /tmp/bat-bench-pack] [--rounds 5]
-        [--workers N] [--profile] [--clean] [--nice -10]
+        [--workers N] [--profile] [--clean] [--nice -10] [--keep-page-reporting]
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from steady_memory import held_page_reporting  # noqa: E402
 
 from bat_core.pack import PackRequest, PlanOptions, TargetSettings, run_pack  # noqa: E402
 from bat_core.progress import ProgressEvent, Stage  # noqa: E402
@@ -228,7 +231,18 @@ def main() -> int:
         help="niceness change for this run and both commands alike (negative needs root): on a shared machine, "
         "-10 measures the tools rather than the scheduler",
     )
+    parser.add_argument(
+        "--keep-page-reporting",
+        action="store_true",
+        help="leave a VM's free page reporting on (see steady_memory.py: it swings both tools' times 2-5x)",
+    )
     args = parser.parse_args()
+    with held_page_reporting(not args.keep_page_reporting) as memory_note:
+        print(memory_note, flush=True)
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.nice:
         try:
             os.nice(args.nice)

@@ -9,9 +9,10 @@ Fairness: the source is read once beforehand so both start from a warm page cach
 copy goes to a fresh folder and ``sync`` flushes dirty pages before each timed copy
 (untimed), so neither pays for the other's write-back; copies are deleted only at the end
 because deleting on this ext4 (mounted with ``discard``) made the next run's timing
-depend on the trims in flight; the order alternates each round.
+depend on the trims in flight; the order alternates each round; a VM's free page reporting
+is held for the run (steady_memory.py).
 
-    .venv/bin/python benchmarks/transfer_vs_cp.py [--dir /tmp/bat-bench] [--rounds 3] [--keep]
+    .venv/bin/python benchmarks/transfer_vs_cp.py [--dir /tmp/bat-bench] [--rounds 3] [--keep] [--keep-page-reporting]
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from steady_memory import held_page_reporting
 
 from bat_core.transfer import TransferItem, run_transfer
 from bat_core.transfer.directory import DirectoryTarget
@@ -103,7 +106,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the source tree for the next run")
+    parser.add_argument(
+        "--keep-page-reporting",
+        action="store_true",
+        help="leave a VM's free page reporting on (see steady_memory.py: it swings both tools' times 2-5x)",
+    )
     args = parser.parse_args()
+    with held_page_reporting(not args.keep_page_reporting) as memory_note:
+        print(memory_note, flush=True)
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
     src = args.dir / "src"
     copies = args.dir / "copies"
     if copies.exists():
