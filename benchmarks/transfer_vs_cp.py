@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     copies = args.dir / "copies"
     if copies.exists():
         shutil.rmtree(copies)
-    copies.mkdir()
+    copies.mkdir(parents=True)
     build_tree(src)
     items = items_of(src)
     total = sum(i.size for i in items)
