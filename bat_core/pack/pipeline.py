@@ -86,9 +86,12 @@ def _early_offers(request: PackRequest, early: EarlyCopies) -> Callable[[Referen
             return
         if request.plan.relative_only and ref.location is not None and not BlendPath(ref.stored).is_blend_relative:
             return
-        for path in ref.files:
+        for path, size in zip(ref.files, ref.sizes or (None,) * len(ref.files), strict=True):
+            # The size test first: it turns away nearly every file (thousands of small textures).
+            if not early.big_enough(path, size) or path.suffix.lower() == ".blend":
+                continue
             place = project_place(path, project)
-            if place is None or path.suffix.lower() == ".blend" or excluded(path, patterns):
+            if place is None or (patterns and excluded(path, patterns)):
                 continue
             early.offer(path, place)
 

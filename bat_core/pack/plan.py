@@ -80,11 +80,19 @@ def project_root(main: Path, options: PlanOptions) -> Path:
     return Path(os.path.normpath((options.project or main.parent).absolute()))
 
 
-def _size(path: Path) -> int:
+def _size(path: Path, known: dict[Path, int]) -> int:
+    hit = known.get(path)
+    if hit is not None:
+        return hit
     try:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _sizes_seen(trace: TraceResult) -> dict[Path, int]:
+    """File sizes the trace found (it looked at each file anyway)."""
+    return {f: size for ref in trace.references if ref.sizes for f, size in zip(ref.files, ref.sizes, strict=True)}
 
 
 def _reference_target(ref: Reference) -> Path:
@@ -104,12 +112,13 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
     for blend in blends:
         if blend != main and excluded(blend, options.exclude):
             skipped[blend] = "excluded"
+    patterns = options.exclude
     for ref in trace.references:
         if ref.packed or (ref.missing and not ref.files):
             continue
         absolute_ref = not BlendPath(ref.stored).is_blend_relative and ref.location is not None
         for f in ref.files:
-            if excluded(f, options.exclude):
+            if patterns and excluded(f, patterns):
                 skipped.setdefault(f, "excluded")
             elif options.relative_only and absolute_ref:
                 skipped.setdefault(f, "absolute path (--relative-only)")
@@ -126,13 +135,14 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
 
     anchors = [ref.resolved for ref in trace.references if not ref.packed and ref.location is not None]
     layout = PackLayout(project, [main, *eligible, *anchors])
-    files: list[PlannedFile] = [PlannedFile(main, layout.place(main), _size(main), "blend", True, True)]
+    known = _sizes_seen(trace)
+    files: list[PlannedFile] = [PlannedFile(main, layout.place(main), _size(main, known), "blend", True, True)]
     blend_set = set(blends)
     # Sorted by parts, which is how Paths compare, without a Path comparison per step.
     for path, kind in sorted(eligible.items(), key=lambda item: item[0].parts):
         if path == main:
             continue
-        files.append(PlannedFile(path, layout.place(path), _size(path), kind, path in blend_set))
+        files.append(PlannedFile(path, layout.place(path), _size(path, known), kind, path in blend_set))
     placed = {f.source: f.pack_path for f in files}
 
     changes: dict[Path, list[PathChange]] = {f.source: [] for f in files if f.is_blend}

@@ -32,6 +32,15 @@ def is_file(path: Path) -> bool:
         return False
 
 
+def file_size(path: Path) -> int | None:
+    """The size of a regular file, None for anything else (with is_file's tolerance)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
 def is_dir(path: Path) -> bool:
     """Path.is_dir, with the same tolerance as is_file."""
     try:

@@ -61,6 +61,9 @@ class Reference:
     location: FieldLocation | None  # None when the path is computed, not stored (point caches)
     anchor_only: bool = False  # a stored folder whose files other references report (bake root)
     details: dict[str, str] = dataclass_field(default_factory=dict, compare=False, hash=False)
+    # The sizes of ``files`` as the trace found them, when it looked (single files); empty
+    # otherwise. Planning and early copies use them instead of asking the disk again.
+    sizes: tuple[int, ...] = dataclass_field(default=(), compare=False, hash=False)
 
     @property
     def size(self) -> int:

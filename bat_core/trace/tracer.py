@@ -348,13 +348,16 @@ class _Tracer:
         blend_path = state.path
         resolved = resolve_stored(found.stored, blend_path.parent)
         files: tuple[Path, ...] = ()
+        sizes: tuple[int, ...] = ()
         missing = False
         if found.packed:
             pass
         elif found.anchor_only:
             missing = not expand.is_dir(resolved)
         elif found.expansion is Expansion.FILE:
-            files = expand.existing(resolved)
+            size = expand.file_size(resolved)
+            if size is not None:
+                files, sizes = (resolved,), (size,)
             missing = not files
         elif found.expansion is Expansion.SEQUENCE:
             files = expand.sequence_files(resolved)
@@ -399,6 +402,7 @@ class _Tracer:
             location=found.location,
             anchor_only=found.anchor_only,
             details=details,
+            sizes=sizes,
         )
 
 

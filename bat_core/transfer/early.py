@@ -77,6 +77,16 @@ class EarlyCopies:
 
     # -- while tracing -------------------------------------------------------------------------
 
+    def big_enough(self, source: Path, size: int | None = None) -> bool:
+        """Whether ``source`` (of ``size`` bytes, when known) is large enough to be worth
+        copying early; False if unreadable."""
+        if size is not None:
+            return size >= self._min_bytes
+        try:
+            return os.stat(source).st_size >= self._min_bytes
+        except (OSError, ValueError):
+            return False
+
     def offer(self, source: Path, pack_path: str) -> None:
         """Start copying ``source`` for ``pack_path`` unless it is already there or on its way.
 

@@ -40,3 +40,16 @@ def test_all_library_data_reports_unused_datablocks_too(productions: dict[str, P
     production = productions[kind]
     files, _, _ = _found(production, all_library_data=True)
     assert sorted(files) == sorted(set(production.expected_all_library_data))
+
+
+@pytest.mark.parametrize("kind", KIND_NAMES)
+def test_sizes_the_trace_records_are_the_files_sizes(productions: dict[str, Production], kind: str) -> None:
+    """Planning and early copies take file sizes from the trace instead of asking the disk again."""
+    result = trace(productions[kind].main)
+    for ref in result.references:
+        if ref.sizes:
+            assert len(ref.sizes) == len(ref.files), ref
+            assert list(ref.sizes) == [f.stat().st_size for f in ref.files], ref
+    assert any(ref.sizes for ref in result.references) == any(
+        ref.files and ref.expansion == "file" for ref in result.references
+    )
