@@ -12,7 +12,6 @@ from .pack import PackRequest, PlanOptions, TargetSettings, build_report, run_pa
 from .progress import CancelToken, ProgressListener, ignore_progress
 from .trace import TraceOptions, TraceResult, trace
 from .trace.bpath import BlendPath
-from .trace.report import detailed, write_json
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,8 @@ def pack(
     outcome = run_pack(request, listener, cancel)
     report = build_report(request, outcome)
     if options.report is not None:
+        from .trace.report import write_json
+
         write_json(report, options.report)
     return PackResult(
         target=str(report["target"]),
@@ -154,6 +155,13 @@ def check_dependencies(
         missing=items("missing"),
         outside_project=items("outside"),
         absolute=items("absolute"),
-        report=detailed(result),
+        report=_detailed(result),
         trace=result,
     )
+
+
+def _detailed(result: TraceResult) -> dict[str, Any]:
+    # The report module (json, tempfile) is loaded only by the commands that write reports.
+    from .trace.report import detailed
+
+    return detailed(result)

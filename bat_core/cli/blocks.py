@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,8 @@ def summarize(path: Path) -> dict[str, dict[str, int]]:
 def run(args: argparse.Namespace) -> int:
     summary = summarize(args.file)
     if args.json:
+        import json
+
         print(json.dumps({"file": str(args.file.resolve()), "blocks": summary}, indent=2))
         return 0
     width = max((len(code) for code in summary), default=4)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,8 @@ def describe(path: Path) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     facts = describe(args.file)
     if args.json:
+        import json
+
         print(json.dumps(facts, indent=2))
         return 0
     v = facts["version"]

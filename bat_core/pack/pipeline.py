@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +173,8 @@ def _verify(request: PackRequest, plan: PackPlan, items: list[TransferItem], lis
             root = Path(request.target)
         elif kind == "zip":
             root = scratch / "pack"
+            import zipfile
+
             with zipfile.ZipFile(request.target) as zf:
                 zf.extractall(root)
         else:

@@ -6,7 +6,6 @@ Pure: reads the trace (and file sizes), writes nothing. A dry run is a plan prin
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +70,10 @@ class PlanOptions:
 
 
 def excluded(path: Path, patterns: Sequence[str]) -> bool:
+    if not patterns:
+        return False
+    import fnmatch
+
     text = path.as_posix()
     return any(fnmatch.fnmatchcase(text, p) or fnmatch.fnmatchcase(path.name, p) for p in patterns)
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from ..transfer.directory import DirectoryTarget
 from ..transfer.target import Target
-from ..transfer.ziptarget import ZipTarget
 
 
 @dataclass(frozen=True)
@@ -69,6 +68,8 @@ def open_target(target: str, settings: TargetSettings, main_pack_path: str) -> T
             workers=settings.workers,
         )
     if kind == "zip":
+        from ..transfer.ziptarget import ZipTarget
+
         return ZipTarget(Path(target))
     return DirectoryTarget(Path(target), workers=settings.workers)
 
