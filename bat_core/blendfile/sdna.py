@@ -161,6 +161,18 @@ class SDNA:
         self._built[index] = built
         return built
 
+    def name_at(self, index: int) -> str | None:
+        """A struct's type name without laying out its fields (None when there is no such struct)."""
+        if not 0 <= index < len(self._decls):
+            return None
+        return self.types[self._decls[index][0]]
+
+    def size_at(self, index: int) -> int:
+        """A struct's declared size without laying out its fields (0 when there is no such struct)."""
+        if not 0 <= index < len(self._decls):
+            return 0
+        return self.type_sizes[self._decls[index][0]]
+
     def struct(self, name: str) -> Struct | None:
         index = self._index_by_name.get(name)
         return None if index is None else self.struct_at(index)
