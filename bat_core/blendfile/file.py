@@ -16,10 +16,11 @@ from types import TracebackType
 from typing import Any, Self
 
 from ..errors import BlendFileError, CorruptBlendFileError, FieldError, RewriteError, TruncatedBlendFileError
+from . import prescan
 from .blocks import DNA1, BlockHeader, BlockTable, read_block_header, scan_blocks
 from .header import FileHeader, parse_header
 from .sdna import PRIMITIVE_CODES, SDNA, Field, Struct, parse_sdna
-from .source import Compression, Source, open_source
+from .source import Compression, FileSource, Source, open_source
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,12 @@ class BlendFile(RawBlend):
     def open(cls, path: Path | str) -> BlendFile:
         raw = RawBlend.open_raw(path)
         try:
-            blocks = scan_blocks(raw.path, raw.source, raw.header)
+            blocks = None
+            if isinstance(raw.source, FileSource):
+                # Scanned meanwhile by the command line's helper process, if it started one.
+                blocks = prescan.claim(raw.path, raw.source, raw.header)
+            if blocks is None:
+                blocks = scan_blocks(raw.path, raw.source, raw.header)
             dna_index = next((i for i in reversed(blocks.indices_with_code(DNA1))), None)
             if dna_index is None:
                 raise TruncatedBlendFileError(raw.path, "file has no SDNA (DNA1) block", raw.source.size)

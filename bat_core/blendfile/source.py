@@ -98,6 +98,9 @@ class FileSource:
     def read(self, at: int, n: int) -> bytes:
         return os.pread(self._fd, n, at)
 
+    def stat(self) -> os.stat_result:
+        return os.fstat(self._fd)
+
     def window(self, at: int, need: int) -> tuple[int, bytes | memoryview]:
         return at, os.pread(self._fd, max(need, WINDOW), at)
 

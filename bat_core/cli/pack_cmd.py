@@ -44,6 +44,17 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..blendfile import prescan
+
+    # The main file's block headers are read by a helper while the rest of the core loads.
+    prescan.start(args.file)
+    try:
+        return _run(args)
+    finally:
+        prescan.discard()
+
+
+def _run(args: argparse.Namespace) -> int:
     from ..api import PackOptions, pack
     from ..trace.parallel import default_jobs
     from ..transfer.console import ConsoleProgress
