@@ -61,14 +61,14 @@ class _Slot:
 _slot = _Slot()
 
 
-def start(path: Path) -> bool:
+def start(path: Path, min_bytes: int = MIN_BYTES) -> bool:
     """Fork a helper scanning ``path`` when that is possible and worth it; True if one started."""
     if not hasattr(os, "fork") or threading.active_count() > 1 or _slot.pending is not None:
         return False
     text = os.path.abspath(path)
     try:
         with open(text, "rb") as f:
-            if f.read(7) != b"BLENDER" or os.fstat(f.fileno()).st_size < MIN_BYTES:
+            if f.read(7) != b"BLENDER" or os.fstat(f.fileno()).st_size < min_bytes:
                 return False
     except OSError:
         return False

@@ -63,6 +63,17 @@ def print_tree(result: TraceResult) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..blendfile import prescan
+
+    # The main file's block headers are read by a helper while the tracer loads.
+    prescan.start(args.file)
+    try:
+        return _run(args)
+    finally:
+        prescan.discard()
+
+
+def _run(args: argparse.Namespace) -> int:
     # Imported here so that the CLI starts without loading what other commands need.
     from ..trace import TraceOptions, trace
     from ..trace.parallel import default_jobs
