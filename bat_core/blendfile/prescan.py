@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 from array import array
 from pathlib import Path
@@ -67,10 +68,14 @@ def start(path: Path, min_bytes: int = MIN_BYTES) -> bool:
         return False
     text = os.path.abspath(path)
     try:
+        st = os.stat(text)
+        # A regular file only: opening a FIFO would wait for a writer.
+        if not stat.S_ISREG(st.st_mode) or st.st_size < min_bytes:
+            return False
         with open(text, "rb") as f:
-            if f.read(7) != b"BLENDER" or os.fstat(f.fileno()).st_size < min_bytes:
+            if f.read(7) != b"BLENDER":
                 return False
-    except OSError:
+    except (OSError, ValueError):
         return False
     read_end, write_end = os.pipe()
     try:
