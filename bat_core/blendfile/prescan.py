@@ -24,6 +24,8 @@ import os
 import stat
 import threading
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .blocks import BlockTable, scan_blocks
@@ -62,7 +64,7 @@ class _Slot:
 _slot = _Slot()
 
 
-def start(path: Path, min_bytes: int = MIN_BYTES) -> bool:
+def start(path: Path, min_bytes: int | None = None) -> bool:
     """Fork a helper scanning ``path`` when that is possible and worth it; True if one started."""
     if not hasattr(os, "fork") or threading.active_count() > 1 or _slot.pending is not None:
         return False
@@ -70,7 +72,7 @@ def start(path: Path, min_bytes: int = MIN_BYTES) -> bool:
     try:
         st = os.stat(text)
         # A regular file only: opening a FIFO would wait for a writer.
-        if not stat.S_ISREG(st.st_mode) or st.st_size < min_bytes:
+        if not stat.S_ISREG(st.st_mode) or st.st_size < (MIN_BYTES if min_bytes is None else min_bytes):
             return False
         with open(text, "rb") as f:
             if f.read(7) != b"BLENDER":
@@ -149,6 +151,16 @@ def claim(path: Path, source: FileSource, header: FileHeader) -> BlockTable | No
         _reap(pending.pid)
     offsets, codes, olds, sdna_indices, sizes = columns
     return BlockTable(path, source, header, offsets, codes, olds, sdna_indices, sizes)
+
+
+@contextmanager
+def ahead(path: Path) -> Iterator[None]:
+    """A scan of ``path`` started for the length of a command; one nobody took is discarded."""
+    start(path)
+    try:
+        yield
+    finally:
+        discard()
 
 
 def discard() -> None:

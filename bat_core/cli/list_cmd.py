@@ -66,11 +66,8 @@ def run(args: argparse.Namespace) -> int:
     from ..blendfile import prescan
 
     # The main file's block headers are read by a helper while the tracer loads.
-    prescan.start(args.file)
-    try:
+    with prescan.ahead(args.file):
         return _run(args)
-    finally:
-        prescan.discard()
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -105,3 +105,19 @@ def test_no_helper_once_threads_run_small_files_or_other_formats(
     finally:
         release.set()
         other.join()
+
+
+def test_the_list_command_traces_with_the_helpers_table(
+    plain: Path, scans: list[Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bat_core.cli.main import main
+
+    assert main(["list", "--json", "--jobs", "1", str(plain)]) == 0
+    without = capsys.readouterr().out
+    assert plain in scans
+    scans.clear()
+    monkeypatch.setattr(prescan, "MIN_BYTES", 0)
+    assert main(["list", "--json", "--jobs", "1", str(plain)]) == 0
+    assert capsys.readouterr().out == without
+    assert plain not in scans  # the helper read the main file; libraries are read here as usual
+    assert prescan._slot.pending is None
