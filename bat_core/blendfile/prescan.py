@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import threading
 from array import array
 from collections.abc import Iterator
@@ -66,7 +67,7 @@ _slot = _Slot()
 
 def start(path: Path, min_bytes: int | None = None) -> bool:
     """Fork a helper scanning ``path`` when that is possible and worth it; True if one started."""
-    if not hasattr(os, "fork") or threading.active_count() > 1 or _slot.pending is not None:
+    if not hasattr(os, "fork") or not _single_threaded() or _slot.pending is not None:
         return False
     text = os.path.abspath(path)
     try:
@@ -99,6 +100,16 @@ def start(path: Path, min_bytes: int | None = None) -> bool:
     os.close(write_end)
     _slot.pending = _Pending(text, pid, read_end)
     return True
+
+
+def _single_threaded() -> bool:
+    """No other thread, Python's or native, that a fork could catch holding a lock."""
+    if threading.active_count() > 1 or "bpy" in sys.modules:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return True  # no /proc (macOS): Python's own count is all there is to go on
 
 
 def _scan_into(path: str, fd: int) -> None:
