@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import sys
 import threading
@@ -159,7 +160,7 @@ def claim(path: Path, source: FileSource, header: FileHeader) -> BlockTable | No
     except (OSError, ValueError):
         return None
     finally:
-        _reap(pending.pid)
+        _end(pending.pid)
     offsets, codes, olds, sdna_indices, sizes = columns
     return BlockTable(path, source, header, offsets, codes, olds, sdna_indices, sizes)
 
@@ -175,14 +176,18 @@ def ahead(path: Path) -> Iterator[None]:
 
 
 def discard() -> None:
-    """Drop a scan nobody took (the helper sees its pipe closed and leaves)."""
+    """Drop a scan nobody took, at once (a command that failed early must not wait for it)."""
     pending = _slot.take()
     if pending is not None:
         with contextlib.suppress(OSError):
             os.close(pending.fd)
-        _reap(pending.pid)
+        _end(pending.pid)
 
 
-def _reap(pid: int) -> None:
+def _end(pid: int) -> None:
+    # The helper only reads, so stopping it wherever it is loses nothing; waiting for it to
+    # finish scanning a large file would.
+    with contextlib.suppress(OSError):
+        os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, 0)

@@ -86,6 +86,21 @@ def reaped(path: Path) -> dict[str, Any]:
     return {"started": started, "helper_gone": gone, "digest": digest(path), "scanned": SCANNED}
 
 
+def discard_busy(path: Path) -> dict[str, Any]:
+    real = prescan.scan_blocks
+
+    def slow(*args: Any) -> Any:  # what a helper scanning a very large file looks like
+        time.sleep(60)
+        return real(*args)
+
+    prescan.scan_blocks = slow  # type: ignore[assignment]
+    started = prescan.start(path, min_bytes=0)
+    time.sleep(0.2)
+    begun = time.monotonic()
+    prescan.discard()
+    return {"started": started, "discard_seconds": time.monotonic() - begun}
+
+
 def list_command(path: Path) -> dict[str, Any]:
     from bat_core.cli.main import main
 
@@ -119,6 +134,7 @@ CASES = {
     "replaced": replaced,
     "damaged": damaged,
     "reaped": reaped,
+    "discard_busy": discard_busy,
     "list_command": list_command,
     "refusals": refusals,
 }

@@ -80,6 +80,12 @@ def test_a_helper_nobody_needs_is_reaped(plain: Path) -> None:
     assert result["digest"] == digest(plain)
 
 
+def test_a_command_that_fails_early_does_not_wait_for_a_busy_helper(plain: Path) -> None:
+    result, _ = run_case("discard_busy", plain)
+    assert result["started"]
+    assert result["discard_seconds"] < 5  # the helper sleeps 60 s before scanning
+
+
 def test_the_list_command_traces_with_the_helpers_table(plain: Path, bpy50_samples: SampleSet) -> None:
     shutil.copy(bpy50_samples.folder / "lib.blend", plain.with_name("lib.blend"))
     shutil.copytree(bpy50_samples.folder / "textures", plain.with_name("textures"), dirs_exist_ok=True)
