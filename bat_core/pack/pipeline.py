@@ -53,6 +53,8 @@ class PackOutcome:
 def run_pack(
     request: PackRequest, listener: ProgressListener = ignore_progress, cancel: CancelToken | None = None
 ) -> PackOutcome:
+    if not request.noop and target_kind(request.target) == "directory":
+        DirectoryTarget(Path(request.target)).check_root()
     early = _early_copies(request, cancel)
     try:
         return _run_pack(request, listener, cancel, early)

@@ -158,6 +158,12 @@ class DirectoryTarget:
                 )
             return [f.result() for f in futures]
 
+    def check_root(self) -> None:
+        """Fail now if the root exists and is not a folder: before a trace that may take
+        minutes, not after it."""
+        if os.path.lexists(self.root) and not self.root.is_dir():
+            raise TransferError(f"{self.describe()}: exists and is not a folder")
+
     def make_root(self) -> None:
         if not self._created_root and not os.path.lexists(self.root):
             try:

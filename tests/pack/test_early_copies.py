@@ -14,7 +14,7 @@ from blendgen.production import Production
 from pack.test_pack_opens_in_blender import tree_hashes
 
 from bat_core.api import PackOptions, pack
-from bat_core.errors import CancelledError
+from bat_core.errors import CancelledError, TransferError
 from bat_core.progress import CancelToken, ProgressEvent, Stage
 from bat_core.transfer import early
 from bat_core.transfer.directory import DirectoryTarget
@@ -129,3 +129,18 @@ def test_an_unchanged_source_is_claimed_once_with_its_bytes(tmp_path: Path) -> N
     copies.close()
     assert (tmp_path / "pack").exists()  # not made by the copies: left alone
     assert not list((tmp_path / "pack").glob(f"{SCRATCH_PREFIX}*"))
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_folder_target_that_is_a_file_fails_before_tracing(
+    productions: dict[str, Production], tmp_path: Path, strict: bool
+) -> None:
+    production = productions["library_chain"]
+    target = tmp_path / "a-file"
+    target.write_bytes(b"not a folder")
+    stages: list[Stage] = []
+
+    with pytest.raises(TransferError, match=r"a-file: exists and is not a folder$"):
+        pack(_options(production, target, strict=strict), listener=lambda e: stages.append(e.stage))
+    assert Stage.TRACE not in stages  # a trace can take minutes: fail before it
+    assert target.read_bytes() == b"not a folder"
