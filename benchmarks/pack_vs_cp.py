@@ -48,7 +48,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from steady_memory import held_page_reporting  # noqa: E402
+from steady_memory import add_page_reporting_option, held_page_reporting  # noqa: E402
 
 from bat_core.pack import PackRequest, PlanOptions, TargetSettings, run_pack  # noqa: E402
 from bat_core.progress import ProgressEvent, Stage  # noqa: E402
@@ -231,11 +231,7 @@ def main() -> int:
         help="niceness change for this run and both commands alike (negative needs root): on a shared machine, "
         "-10 measures the tools rather than the scheduler",
     )
-    parser.add_argument(
-        "--keep-page-reporting",
-        action="store_true",
-        help="leave a VM's free page reporting on (see steady_memory.py: it swings both tools' times 2-5x)",
-    )
+    add_page_reporting_option(parser)
     args = parser.parse_args()
     with held_page_reporting(not args.keep_page_reporting) as memory_note:
         print(memory_note, flush=True)

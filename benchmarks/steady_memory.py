@@ -16,6 +16,7 @@ or on a machine without the knob, nothing changes and the caller says so.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,15 @@ from pathlib import Path
 KNOB = Path("/sys/module/page_reporting/parameters/page_reporting_order")
 # Above MAX_PAGE_ORDER (10 on x86-64): no free block is ever that large, so none is reported.
 HELD_ORDER = "11"
+
+
+def add_page_reporting_option(parser: argparse.ArgumentParser) -> None:
+    """``--keep-page-reporting``: the benchmark's way out of held_page_reporting()."""
+    parser.add_argument(
+        "--keep-page-reporting",
+        action="store_true",
+        help="leave a VM's free page reporting on (see steady_memory.py: it swings both tools' times 2-5x)",
+    )
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from steady_memory import held_page_reporting
+from steady_memory import add_page_reporting_option, held_page_reporting
 
 from bat_core.transfer import TransferItem, run_transfer
 from bat_core.transfer.directory import DirectoryTarget
@@ -106,11 +106,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the source tree for the next run")
-    parser.add_argument(
-        "--keep-page-reporting",
-        action="store_true",
-        help="leave a VM's free page reporting on (see steady_memory.py: it swings both tools' times 2-5x)",
-    )
+    add_page_reporting_option(parser)
     args = parser.parse_args()
     with held_page_reporting(not args.keep_page_reporting) as memory_note:
         print(memory_note, flush=True)

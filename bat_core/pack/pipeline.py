@@ -92,7 +92,7 @@ def _early_offers(request: PackRequest, early: EarlyCopies) -> Callable[[Referen
             if not early.big_enough(path, size) or path.suffix.lower() == ".blend":
                 continue
             place = project_place(path, project)
-            if place is None or (patterns and excluded(path, patterns)):
+            if place is None or excluded(path, patterns):
                 continue
             early.offer(path, place)
 

@@ -115,13 +115,12 @@ def make_plan(trace: TraceResult, options: PlanOptions) -> PackPlan:
     for blend in blends:
         if blend != main and excluded(blend, options.exclude):
             skipped[blend] = "excluded"
-    patterns = options.exclude
     for ref in trace.references:
         if ref.packed or (ref.missing and not ref.files):
             continue
         absolute_ref = not BlendPath(ref.stored).is_blend_relative and ref.location is not None
         for f in ref.files:
-            if patterns and excluded(f, patterns):
+            if excluded(f, options.exclude):
                 skipped.setdefault(f, "excluded")
             elif options.relative_only and absolute_ref:
                 skipped.setdefault(f, "absolute path (--relative-only)")

@@ -24,21 +24,19 @@ def _listdir(folder: Path) -> list[str]:
         return []
 
 
-def is_file(path: Path) -> bool:
-    """Path.is_file, but False for a name the OS refuses (a component over 255 bytes, ...) instead of raising."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except (OSError, ValueError):
-        return False
-
-
 def file_size(path: Path) -> int | None:
-    """The size of a regular file, None for anything else (with is_file's tolerance)."""
+    """The size of a regular file; None for anything else, a name the OS refuses (a component
+    over 255 bytes, ...) included, instead of raising."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
     return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def is_file(path: Path) -> bool:
+    """Path.is_file, with file_size's tolerance."""
+    return file_size(path) is not None
 
 
 def is_dir(path: Path) -> bool:

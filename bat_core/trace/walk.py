@@ -175,19 +175,16 @@ class Walker:
             self._wanted[sdna_index] = hit
         return hit
 
+    def _plannable(self, sdna_index: int) -> bool:
+        """Whether blocks of this struct can have a plan at all, from its name alone."""
+        name = self.file.sdna.name_at(sdna_index)
+        return sdna_index != RAW_DATA_STRUCT and name is not None and name not in SKIPPED_STRUCTS
+
     def _yields_in_scan(self, sdna_index: int) -> bool:
         """Whether scan_all reports blocks of this struct: exactly those a plan marks wanted,
-        decided from the struct's name and size alone. Laying out every struct a main file
-        holds (screens, areas, regions ...) cost 10 ms before its first reference was found."""
-        sdna = self.file.sdna
-        name = sdna.name_at(sdna_index)
-        return (
-            sdna_index != RAW_DATA_STRUCT
-            and name is not None
-            and name not in SKIPPED_STRUCTS
-            and name in self._wanted_names
-            and sdna.size_at(sdna_index) > 0
-        )
+        decided without laying the struct out. Laying out every struct a main file holds
+        (screens, areas, regions ...) cost 10 ms before its first reference was found."""
+        return self._plannable(sdna_index) and self._is_wanted(sdna_index) and self.file.sdna.size_at(sdna_index) > 0
 
     def _pointers_in(self, address: int, first: int, end: int, run: memoryview | None, base: int) -> list[int]:
         """The non-NULL pointers stored in the raw block at ``address`` (an array of pointers such
@@ -244,11 +241,7 @@ class Walker:
         except KeyError:
             pass
         plan: Plan | None = None
-        if (
-            sdna_index != RAW_DATA_STRUCT
-            and 0 <= sdna_index < len(self.file.sdna)
-            and self.file.sdna.struct_at(sdna_index).name not in SKIPPED_STRUCTS
-        ):
+        if self._plannable(sdna_index):
             compiled, arrays = self._layout(sdna_index)
             size = self.file.sdna.struct_at(sdna_index).size
             wanted = self._is_wanted(sdna_index)

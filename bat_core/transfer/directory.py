@@ -177,8 +177,7 @@ class DirectoryTarget:
             raise TransferError(f"{self.describe()}: exists and is not a folder") from None
         except OSError as exc:
             raise TransferError(f"{self.describe()}: cannot create the folder: {exc.strerror}") from exc
-        if not self.root.is_dir():
-            raise TransferError(f"{self.describe()}: exists and is not a folder")
+        self.check_root()
 
     def place(self, pack_path: str) -> str:
         """The file's path under the root, after checking no folder on the way is a link.

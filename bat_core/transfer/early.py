@@ -96,9 +96,9 @@ class EarlyCopies:
         if self._closed or pack_path in self._offered:
             return
         self._offered.add(pack_path)
+        if not self.big_enough(source):
+            return
         try:
-            if os.stat(source).st_size < self._min_bytes:
-                return
             check_pack_path(pack_path)
             dest = self.target.place(pack_path)
             # A folder this run created holds no earlier copy to compare with.
